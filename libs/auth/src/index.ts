@@ -1,0 +1,4 @@
+export * from './access';
+export * from './auth.guard';
+export * from './operator-token';
+export * from './auth.module';

@@ -1,0 +1,31 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import type { Pool, PoolConfig } from 'pg';
+import { IdentityRepository } from './identity.repository';
+import { createPool, PG_POOL } from './pool';
+import { PriceRepository } from './price.repository';
+import { ProjectionStore } from './projection.store';
+import { UsageRepository } from './usage.repository';
+
+class PoolCloser implements OnApplicationShutdown {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** The Postgres pool and the repositories over it, for the whole app. */
+@Global()
+@Module({})
+export class DbModule {
+  static forRoot(databaseUrl: string, pool: Partial<PoolConfig> = {}): DynamicModule {
+    const providers = [
+      { provide: PG_POOL, useFactory: () => createPool(databaseUrl, pool) },
+      PoolCloser,
+      IdentityRepository,
+      UsageRepository,
+      PriceRepository,
+      ProjectionStore,
+    ];
+    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore] };
+  }
+}

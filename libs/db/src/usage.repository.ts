@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { PG_POOL } from './pool';
+import type { OrgId } from './tenancy';
+
+export type Granularity = 'hour' | 'day' | 'month';
+export type GroupKey = 'app' | 'region';
+
+export interface UsageQuery {
+  from: Date; // inclusive
+  to: Date; // exclusive
+  granularity: Granularity;
+  tz: string; // IANA zone the day and month windows are cut in
+  groupBy: GroupKey[]; // sku is always a key
+  filters: { region: string[]; app: string[]; sku: string[] };
+}
+
+export interface UsageRow {
+  start: string;
+  end: string;
+  app?: string;
+  region?: string;
+  sku: string;
+  quantity: string;
+  events: number;
+}
+
+const STEP: Record<Granularity, string> = { hour: '1 hour', day: '1 day', month: '1 month' };
+const UTC_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
+
+/** The read side of the hourly projection; every read names the organization it is for. */
+@Injectable()
+export class UsageRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /** Resolves a wall-clock time without an offset (e.g. "2026-11-01") in a time zone. */
+  async localToInstant(local: string, tz: string): Promise<Date> {
+    const { rows } = await this.pool.query<{ t: Date }>('SELECT ($1::timestamp AT TIME ZONE $2) AS t', [local, tz]);
+    return rows[0]!.t;
+  }
+
+  async usage(org: OrgId, q: UsageQuery): Promise<UsageRow[]> {
+    const params: unknown[] = [org, q.from.toISOString(), q.to.toISOString(), q.tz, STEP[q.granularity]];
+    const where = ['org = $1', 'hour >= $2::timestamptz', 'hour < $3::timestamptz'];
+    for (const key of ['region', 'app', 'sku'] as const) {
+      const values = q.filters[key];
+      if (values.length > 0) {
+        params.push(values);
+        where.push(`${key} = ANY($${params.length}::text[])`);
+      }
+    }
+    // Hours are whole UTC hours; a day or month window is cut at local midnight in tz.
+    const bucket = q.granularity === 'hour' ? 'hour' : `date_trunc('${q.granularity}', hour, p.tz)`;
+    // An hour is an hour in any zone; days and months are stepped on the local calendar (DST).
+    const zone = q.granularity === 'hour' ? `'UTC'` : 'p.tz';
+    const keys = [...q.groupBy, 'sku'];
+    const sql = `
+      WITH p AS (SELECT $4::text AS tz, $5::interval AS step),
+      b AS (
+        SELECT ${bucket} AS start, ${keys.join(', ')}, sum(quantity) AS quantity, sum(events) AS events
+          FROM usage_hourly, p
+         WHERE ${where.join(' AND ')}
+         GROUP BY 1, ${keys.map((_, i) => i + 2).join(', ')}
+      )
+      SELECT to_char(start AT TIME ZONE 'UTC', ${UTC_TEXT}) AS start,
+             to_char(((start AT TIME ZONE ${zone}) + p.step) AT TIME ZONE ${zone} AT TIME ZONE 'UTC', ${UTC_TEXT}) AS "end",
+             ${keys.join(', ')}, quantity::text AS quantity, events::bigint AS events
+        FROM b, p
+       ORDER BY b.start, ${keys.join(', ')}`;
+    const { rows } = await this.pool.query<UsageRow & { events: string }>(sql, params);
+    return rows.map((r) => ({ ...r, events: Number(r.events) }));
+  }
+}

@@ -1,0 +1,6 @@
+export * from './client';
+export * from './topics';
+export * from './schema-file';
+export * from './usage-codec';
+export * from './usage-producer';
+export * from './batch-consumer.server';

@@ -1,0 +1,73 @@
+import { Type } from 'avsc';
+import type { UsageEvent } from '@metering/catalog';
+import { readSchemaFile } from './schema-file';
+
+/** Names the writer schema of a record, in the `schema` header, so readers can evolve. */
+export const USAGE_EVENT_SCHEMA = 'metering.usage.v1.UsageEvent';
+
+interface UsageEventRecord {
+  id: string;
+  source: string;
+  type: string;
+  time: number;
+  org: string;
+  app: string;
+  resource: string;
+  region: string;
+  quantity: string;
+  sku: string;
+  size: string | null;
+  gpu: string | null;
+  memory_mb: number | null;
+  received_at: number;
+}
+
+const usageType = Type.forSchema(JSON.parse(readSchemaFile('usage-event.avsc')));
+
+export interface ReceivedEvent {
+  event: UsageEvent;
+  receivedAt: number;
+}
+
+export function encodeUsageEvent(e: UsageEvent, receivedAt: number): Buffer {
+  const record: UsageEventRecord = {
+    id: e.id,
+    source: e.source,
+    type: e.type,
+    time: e.time,
+    org: e.org,
+    app: e.app,
+    resource: e.resource,
+    region: e.region,
+    quantity: e.quantity,
+    sku: e.sku,
+    size: e.size,
+    gpu: e.gpu,
+    memory_mb: e.memoryMb,
+    received_at: receivedAt,
+  };
+  return usageType.toBuffer(record);
+}
+
+/** Decodes one record; throws on bytes that are not a UsageEvent (the caller dead-letters them). */
+export function decodeUsageEvent(buf: Buffer): ReceivedEvent {
+  const r = usageType.fromBuffer(buf) as UsageEventRecord;
+  return {
+    event: {
+      id: r.id,
+      source: r.source,
+      type: r.type,
+      time: r.time,
+      org: r.org,
+      app: r.app,
+      resource: r.resource,
+      region: r.region,
+      quantity: r.quantity,
+      sku: r.sku,
+      size: r.size,
+      gpu: r.gpu,
+      memoryMb: r.memory_mb,
+    },
+    receivedAt: r.received_at,
+  };
+}

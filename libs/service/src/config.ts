@@ -1,0 +1,85 @@
+/**
+ * The environment, read and validated once at boot into one typed object. A bad variable
+ * fails the process at start with its name, never later with a confusing symptom.
+ */
+export interface MeteringConfig {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  operatorToken: string;
+  operatorTokenIsDefault: boolean;
+  host: string;
+  ports: { collector: number; api: number; invoicing: number; aggregator: number };
+  topics: { usage: string; dlq: string; invoices: string };
+  consumerGroup: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Printed loudly by every service that runs with it: it is in this repository for all to see. */
+export const DEFAULT_OPERATOR_TOKEN = 'dev-operator-token-change-me';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, `not a TCP port: '${raw}'`);
+  return n;
+}
+
+function nonEmpty(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  if (raw.trim() === '') throw new ConfigError(name, 'is set but empty');
+  return raw.trim();
+}
+
+export function loadConfig(env: Env = process.env): MeteringConfig {
+  const databaseUrl = nonEmpty(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/metering');
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', `expected postgres://..., got '${databaseUrl}'`);
+  }
+  const kafkaBrokers = nonEmpty(env, 'KAFKA_BROKERS', '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  for (const b of kafkaBrokers) {
+    if (!/^[^:\s]+:\d+$/.test(b)) throw new ConfigError('KAFKA_BROKERS', `expected host:port, got '${b}'`);
+  }
+  const operatorToken = nonEmpty(env, 'METERING_OPERATOR_TOKEN', DEFAULT_OPERATOR_TOKEN);
+  if (operatorToken.length < 16) {
+    throw new ConfigError('METERING_OPERATOR_TOKEN', 'must be at least 16 characters');
+  }
+  const logLevel = nonEmpty(env, 'LOG_LEVEL', 'info');
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `one of debug, info, warn, error; got '${logLevel}'`);
+  }
+  return {
+    databaseUrl,
+    kafkaBrokers,
+    operatorToken,
+    operatorTokenIsDefault: operatorToken === DEFAULT_OPERATOR_TOKEN,
+    host: nonEmpty(env, 'METERING_BIND_HOST', '127.0.0.1'),
+    ports: {
+      collector: port(env, 'COLLECTOR_PORT', 4100),
+      api: port(env, 'API_PORT', 4000),
+      invoicing: port(env, 'INVOICING_PORT', 4200),
+      aggregator: port(env, 'AGGREGATOR_PORT', 4300),
+    },
+    topics: {
+      usage: nonEmpty(env, 'USAGE_TOPIC', 'usage.events.v1'),
+      dlq: nonEmpty(env, 'USAGE_DLQ_TOPIC', 'usage.events.dlq.v1'),
+      invoices: nonEmpty(env, 'INVOICES_TOPIC', 'billing.invoices.v1'),
+    },
+    consumerGroup: nonEmpty(env, 'AGGREGATOR_GROUP', 'metering-aggregator'),
+    logLevel: logLevel as MeteringConfig['logLevel'],
+  };
+}
+
+export const METERING_CONFIG = Symbol('METERING_CONFIG');
