@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { AuthModule } from '@metering/auth';
+import { DbModule, PG_POOL, pgReadiness } from '@metering/db';
+import { HealthController, MeteringConfig, METERING_CONFIG, ObservabilityModule, readinessChecks } from '@metering/service';
+import { MembersController } from './members.controller';
+import { OrganizationsController } from './organizations.controller';
+import { PricesController } from './prices.controller';
+import { UsageController } from './usage.controller';
+
+/** The read side: usage, prices, organizations, members and tokens. */
+@Module({})
+export class ApiModule {
+  static forConfig(config: MeteringConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        DbModule.forRoot(config.databaseUrl),
+        AuthModule.forRoot(config.operatorToken),
+        ObservabilityModule.forService('api'),
+      ],
+      controllers: [HealthController, OrganizationsController, MembersController, UsageController, PricesController],
+      providers: [{ provide: METERING_CONFIG, useValue: config }, readinessChecks([PG_POOL], (pool: Pool) => [pgReadiness(pool)])],
+    };
+  }
+}

@@ -1,0 +1,9 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createHttpApp, MeteringConfig } from '@metering/service';
+import { ApiModule } from './api.module';
+
+export async function createApiApp(config: MeteringConfig): Promise<NestExpressApplication> {
+  const app = await createHttpApp(ApiModule.forConfig(config), { service: 'api', config });
+  app.useBodyParser('json', { limit: '100kb' });
+  return app;
+}

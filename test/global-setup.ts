@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { TEMPLATE_DB, adminUrl, testDatabaseUrl } from './support/urls';
+
+const root = join(__dirname, '..');
+
+/**
+ * Runs once before all tests: makes sure Kafka and Postgres are up (starting them the way
+ * `npm run stack` does when they are not), then builds a freshly migrated template database
+ * that every integration test clones in a few hundred milliseconds.
+ */
+export default async function globalSetup(): Promise<void> {
+  execFileSync(process.execPath, [join(root, 'scripts', 'stack.mjs'), '--quiet', '--no-migrate'], { stdio: 'inherit', cwd: root });
+  const admin = new Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+  } finally {
+    await admin.end();
+  }
+  const migrate = `import('./scripts/stack-lib.mjs').then((m) => m.migrate(process.argv[1])).catch((e) => { console.error(e.output ?? e); process.exit(1); })`;
+  execFileSync(process.execPath, ['--input-type=module', '-e', migrate, testDatabaseUrl(TEMPLATE_DB)], { stdio: 'inherit', cwd: root });
+}

@@ -1,0 +1,17 @@
+import { loadConfig, MeteringConfig } from '@metering/service';
+import type { TestTopics } from './kafka';
+import { kafkaBrokers } from './urls';
+
+export const TEST_OPERATOR_TOKEN = 'test-operator-token-0123456789';
+
+/** A service configuration on the test's own database and topics; ports 0 (any free one). */
+export function testConfig(databaseUrl: string, topics: TestTopics, overrides: Partial<MeteringConfig> = {}): MeteringConfig {
+  const base = loadConfig({ DATABASE_URL: databaseUrl, KAFKA_BROKERS: kafkaBrokers().join(','), METERING_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN, LOG_LEVEL: 'warn' });
+  return {
+    ...base,
+    ports: { collector: 0, api: 0, invoicing: 0, aggregator: 0 },
+    topics: { usage: topics.usage, dlq: topics.dlq, invoices: topics.invoices },
+    consumerGroup: `test-aggregator-${topics.usage}`,
+    ...overrides,
+  };
+}

@@ -1,0 +1,92 @@
+import type { INestApplication } from '@nestjs/common';
+import type { MeteringConfig } from '@metering/service';
+import { createAggregatorApp } from '../../apps/aggregator/src/app';
+import { createApiApp } from '../../apps/api/src/app';
+import { createCollectorApp } from '../../apps/collector/src/app';
+import { createInvoicingApp } from '../../apps/invoicing/src/app';
+
+export interface RunningServices {
+  collector: string;
+  aggregator: string;
+  api: string;
+  invoicing: string;
+  close(): Promise<void>;
+}
+
+async function start(app: INestApplication): Promise<string> {
+  await app.listen(0, '127.0.0.1');
+  return (await app.getUrl()).replace('[::1]', '127.0.0.1');
+}
+
+/** The four services in this process, on free ports, as `npm run services` runs them. */
+export async function startServices(config: MeteringConfig): Promise<RunningServices> {
+  const collector = await createCollectorApp(config);
+  const aggregator = await createAggregatorApp(config);
+  const api = await createApiApp(config);
+  const invoicing = await createInvoicingApp(config);
+  await aggregator.startAllMicroservices();
+  const urls = { collector: await start(collector), aggregator: await start(aggregator), api: await start(api), invoicing: await start(invoicing) };
+  return {
+    ...urls,
+    async close() {
+      await Promise.all([collector.close(), aggregator.close(), api.close(), invoicing.close()]);
+    },
+  };
+}
+
+/** fetch with a bearer token and a JSON body. */
+export async function call(
+  url: string,
+  opts: { method?: string; token?: string; body?: unknown; contentType?: string } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+  const res = await fetch(url, {
+    method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = text === '' ? null : JSON.parse(text);
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+/** Polls until `check` returns a value (not undefined) or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Resolves once the aggregator's stored positions (in Postgres) reach the topic's end. */
+export async function foldedToEnd(kafka: import('kafkajs').Kafka, topic: string, pool: import('pg').Pool, group: string, timeoutMs = 30_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    await eventually(
+      async () => {
+        const { rows } = await pool.query<{ partition: number; next_offset: string }>(
+          'SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2',
+          [group, topic],
+        );
+        const stored = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+        return ends.every((e) => BigInt(e.high) === 0n || (stored.get(e.partition) ?? -1n) >= BigInt(e.high)) ? true : undefined;
+      },
+      timeoutMs,
+      `the aggregator to fold ${topic} to its end`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
