@@ -14,4 +14,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  // Two cores, shared with Kafka and Postgres: more workers only contend.
+  maxWorkers: 2,
 };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureTopics, renamed, topicSpec } from '@metering/kafka';
+import { renamed, topicConfig, topicSpec } from '@metering/kafka';
 import { kafkaBrokers } from './urls';
 
 export interface TestTopics {
@@ -23,11 +23,14 @@ export async function createTestTopics(): Promise<TestTopics> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, [
-      renamed(topicSpec('usage.events.v1'), names.usage),
-      renamed(topicSpec('usage.events.dlq.v1'), names.dlq),
-      renamed(topicSpec('billing.invoices.v1'), names.invoices),
-    ]);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        renamed(topicSpec('usage.events.v1'), names.usage),
+        renamed(topicSpec('usage.events.dlq.v1'), names.dlq),
+        renamed(topicSpec('billing.invoices.v1'), names.invoices),
+      ].map(topicConfig),
+    });
   } finally {
     await admin.disconnect();
   }

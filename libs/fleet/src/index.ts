@@ -1,0 +1,3 @@
+export * from './fleet';
+export * from './events';
+export { seeded } from './random';

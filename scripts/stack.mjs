@@ -1,0 +1,273 @@
+#!/usr/bin/env node
+// `npm run stack`: bring up the local development stack and return when it is ready.
+//
+//   1. Kafka jars   (Maven download into $METERING_HOME/kafka-<version>/libs, first run only)
+//   2. Kafka broker (single-node KRaft on KAFKA_BROKERS, reused when one already answers)
+//   3. Topics       (schemas/topics.json: created / config kept as declared)
+//   4. Postgres     (server up, database created, migrations applied)
+//
+// Idempotent: a second run with everything up takes a few seconds.
+//
+//   node scripts/stack.mjs [--quiet] [--no-migrate]
+//
+// Environment: see scripts/stack-lib.mjs (METERING_HOME, KAFKA_BROKERS, DATABASE_URL,
+// MIGRATIONS_DIR, TOPICS_FILE, KAFKA_HEAP_OPTS, KAFKA_START_TIMEOUT_MS, ...).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_KAFKA_BROKERS,
+  DEFAULT_MIGRATIONS_DIR,
+  DEFAULT_TOPICS_FILE,
+  REPO_ROOT,
+  acquireLock,
+  brokerPidFromFile,
+  checkJava,
+  ensureDatabase,
+  ensureFormatted,
+  ensureKafkaJars,
+  ensurePostgresServer,
+  ensureTopics,
+  fmtSecs,
+  kafkaAnswers,
+  migrate,
+  parseBrokers,
+  portFree,
+  redactUrl,
+  renderLog4jProperties,
+  renderServerProperties,
+  sleep,
+  spawnBroker,
+  splitHostPort,
+  stackBrokerPids,
+  stackPaths,
+  tailFile,
+  tcpOpen,
+  warmUpCoordinators,
+  terminate,
+} from './stack-lib.mjs';
+
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(`usage: node scripts/stack.mjs [--quiet] [--no-migrate]
+
+Starts (or reuses) Kafka on $KAFKA_BROKERS and Postgres on $DATABASE_URL, creates the topics of
+schemas/topics.json and applies the migrations. State, jars and logs live in $METERING_HOME
+(default ~/.cache/usage-metering). Stop with: node scripts/stack-stop.mjs [--wipe]`);
+  process.exit(0);
+}
+for (const a of argv) {
+  if (!['--quiet', '-q', '--no-migrate'].includes(a)) {
+    console.error(`stack: unknown option ${a} (try --help)`);
+    process.exit(2);
+  }
+}
+const QUIET = argv.includes('--quiet') || argv.includes('-q');
+const MIGRATE = !argv.includes('--no-migrate');
+
+const env = process.env;
+const BROKERS = parseBrokers(env.KAFKA_BROKERS || DEFAULT_KAFKA_BROKERS);
+const DATABASE_URL = env.DATABASE_URL || DEFAULT_DATABASE_URL;
+const MIGRATIONS_DIR = path.resolve(REPO_ROOT, env.MIGRATIONS_DIR || DEFAULT_MIGRATIONS_DIR);
+const TOPICS_FILE = path.resolve(REPO_ROOT, env.TOPICS_FILE || DEFAULT_TOPICS_FILE);
+const START_TIMEOUT_MS = Number(env.KAFKA_START_TIMEOUT_MS || 90000);
+
+const paths = stackPaths(env);
+const t0 = Date.now();
+
+const say = (line) => {
+  if (!QUIET) console.log(line);
+};
+
+/**
+ * Print "<step>: FAILED — <msg>", the log path and the last lines of the log (or of `output`,
+ * the failing command's own output when there is one), then exit 1.
+ */
+function fail(step, msg, logFile, output, lines = 30) {
+  console.error(`${step}: FAILED — ${msg}`);
+  if (logFile) console.error(`${step}: see ${logFile}`);
+  const tail = output != null ? output.replace(/\s+$/, '').split('\n').slice(-lines).join('\n') : logFile ? tailFile(logFile, lines) : '';
+  if (tail) console.error(`----- last ${lines} lines of ${output != null ? 'output' : logFile} -----\n${tail}\n-----`);
+  process.exit(1);
+}
+
+/** Run one step and print "<name>: <result> <secs>". The step returns the result text. */
+async function step(name, fn) {
+  const s = Date.now();
+  try {
+    const text = await fn();
+    say(`${name}: ${text} ${fmtSecs(Date.now() - s)}`);
+  } catch (e) {
+    fail(name, e.message, e.logFile);
+  }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    console.error(`stack: interrupted (${sig}); a broker that was starting keeps running, re-run to wait for it`);
+    process.exit(130);
+  });
+}
+
+fs.mkdirSync(paths.logs, { recursive: true });
+await acquireLock(paths.lockFile, {
+  onWait: (pid) => say(`stack: waiting for another stack run (pid ${pid}) to finish`),
+});
+
+// ---------------------------------------------------------------------------
+// 1 + 2. Kafka jars and broker
+
+let kafkaState = '';
+{
+  const s = Date.now();
+  const info = await kafkaAnswers(BROKERS);
+  // the pid file's broker, or (pid file lost) a kafka.Kafka running on our rendered properties
+  let ownPid = brokerPidFromFile(paths) || (info ? stackBrokerPids(paths)[0] : null) || null;
+
+  if (info) {
+    say(`kafka-jars: skipped (broker already running) 0.0s`);
+    say(
+      `kafka: up (already running${ownPid ? `, pid ${ownPid}` : ', not started by the stack'}) ${fmtSecs(Date.now() - s)}`,
+    );
+    kafkaState = ownPid ? `started by the stack, pid ${ownPid}` : 'external';
+  } else {
+    await step('kafka-jars', async () => {
+      const r = ensureKafkaJars(paths);
+      return r.downloaded ? `downloaded ${r.jars} jars to ${paths.libs}` : `ok (${r.jars} jars cached)`;
+    });
+
+    const s2 = Date.now();
+    let child = null;
+    let how;
+    if (ownPid) {
+      how = `was already starting, pid ${ownPid}`;
+    } else {
+      const { host, port } = splitHostPort(BROKERS[0]);
+      if (await tcpOpen(host, port, 1000)) {
+        // Someone listens but does not answer Kafka requests (yet). Give it a moment, it may be
+        // a broker started outside the stack (docker compose) that is still booting.
+        let again = null;
+        for (let i = 0; i < 30 && !again; i++) {
+          await sleep(500);
+          again = await kafkaAnswers(BROKERS);
+        }
+        if (!again) fail('kafka', `${host}:${port} is in use by something that does not answer Kafka requests`);
+        say(`kafka: up (already running, not started by the stack) ${fmtSecs(Date.now() - s2)}`);
+        kafkaState = 'external';
+      } else {
+        try {
+          checkJava();
+          renderLog4jProperties(paths);
+          const { controllerPort } = renderServerProperties(paths, env);
+          if (!(await portFree(host, controllerPort))) {
+            fail('kafka', `controller port ${host}:${controllerPort} is in use (set KAFKA_CONTROLLER_PORT)`);
+          }
+          const f = ensureFormatted(paths);
+          if (f.formatted) say(`kafka: formatted ${paths.dataDir} (cluster id ${f.clusterId}) ${fmtSecs(Date.now() - s2)}`);
+        } catch (e) {
+          fail('kafka', e.message, e.logFile);
+        }
+        child = spawnBroker(paths, env);
+        if (!child.pid) fail('kafka', `could not start ${child.spawnfile}`, paths.kafkaLog);
+        ownPid = child.pid;
+        how = `started, pid ${ownPid}`;
+      }
+    }
+
+    if (!kafkaState) {
+      let exited = null;
+      child?.once('exit', (code, signal) => {
+        exited = code ?? signal;
+      });
+      child?.once('error', (e) => {
+        exited = e.message;
+      });
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      let up = null;
+      while (!up) {
+        if (exited !== null || (!child && !brokerPidFromFile(paths))) {
+          fs.rmSync(paths.pidFile, { force: true });
+          fail('kafka', `broker exited (${exited ?? 'gone'}) before it was ready (broker log: ${paths.serverLog})`, paths.kafkaLog);
+        }
+        if (Date.now() > deadline) {
+          await terminate(ownPid, 10000);
+          fs.rmSync(paths.pidFile, { force: true });
+          fail('kafka', `not ready after ${START_TIMEOUT_MS / 1000}s, stopped it (stdout/stderr: ${paths.kafkaLog})`, paths.serverLog);
+        }
+        await sleep(500);
+        up = await kafkaAnswers(BROKERS);
+      }
+      say(`kafka: up (${how}) ${fmtSecs(Date.now() - s2)} — log ${paths.kafkaLog}`);
+      kafkaState = `started by the stack, pid ${ownPid}`;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 3. Topics
+
+await step('topics', async () => {
+  const r = await ensureTopics(BROKERS, TOPICS_FILE);
+  for (const w of r.warnings) console.error(`topics: WARNING ${w}`);
+  const parts = [];
+  if (r.created.length) parts.push(`created ${r.created.join(', ')}`);
+  if (r.updated.length) parts.push(`config reset: ${r.updated.join('; ')}`);
+  if (r.unchanged.length) parts.push(`${r.unchanged.length} up to date`);
+  return parts.join('; ') || 'nothing declared';
+});
+
+await step('kafka-coordinators', async () => {
+  const created = await warmUpCoordinators(BROKERS);
+  return created ? 'ready (created __consumer_offsets)' : 'ready';
+});
+
+// ---------------------------------------------------------------------------
+// 4. Postgres
+
+let pgState = '';
+await step('postgres', async () => {
+  const r = await ensurePostgresServer(DATABASE_URL, paths);
+  const ours = r.started || fs.existsSync(paths.pgMarker);
+  pgState = r.started ? `started by the stack (${r.cluster})` : ours ? 'started by an earlier stack run' : 'already running';
+  return r.started ? `up (started cluster ${r.cluster})` : `up (already running${ours ? ', started by the stack' : ''})`;
+});
+
+await step('database', async () => {
+  const r = await ensureDatabase(DATABASE_URL);
+  return r.created ? `created ${r.database}` : `${r.database} exists`;
+});
+
+if (MIGRATE) {
+  const s = Date.now();
+  try {
+    const r = await migrate(DATABASE_URL, MIGRATIONS_DIR, { logFile: paths.migrateLog });
+    const rel = path.relative(REPO_ROOT, MIGRATIONS_DIR) || '.';
+    say(
+      `migrations: ${r.applied.length ? `applied ${r.applied.length} (${r.applied.join(', ')})` : 'up to date'} [${rel.startsWith('..') ? MIGRATIONS_DIR : rel}] ${fmtSecs(Date.now() - s)}`,
+    );
+  } catch (e) {
+    // no output = it failed before node-pg-migrate ran (missing dir...): the log has nothing new
+    fail('migrations', e.message, e.output ? e.logFile : null, e.output || null);
+  }
+} else {
+  say('migrations: skipped (--no-migrate)');
+}
+
+// ---------------------------------------------------------------------------
+// summary
+
+const total = fmtSecs(Date.now() - t0);
+if (QUIET) {
+  console.log(`stack ready: kafka ${BROKERS.join(',')}, ${redactUrl(DATABASE_URL)} (${total})`);
+} else {
+  console.log(`
+stack ready in ${total}
+  KAFKA_BROKERS=${BROKERS.join(',')}   (${kafkaState})
+  DATABASE_URL=${redactUrl(DATABASE_URL)}   (postgres ${pgState})
+  logs:  ${paths.kafkaLog} (broker stdout/stderr)
+         ${paths.serverLog} (broker log)
+         ${paths.migrateLog}
+  stop:  npm run stack:stop   (--wipe also deletes ${paths.dataDir})`);
+}
+process.exit(0);
