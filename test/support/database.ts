@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
+import { createPool } from '@metering/db';
 import { adminUrl, TEMPLATE_DB, testDatabaseUrl } from './urls';
 
 export interface TestDatabase {
@@ -28,7 +29,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.end();
   }
   const url = testDatabaseUrl(name);
-  const pool = new Pool({ connectionString: url, max: 4 });
+  const pool = createPool(url, { max: 4 });
   return {
     url,
     pool,

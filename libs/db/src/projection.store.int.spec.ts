@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { createPool } from './pool';
 import { HourlyRow, Identified, ProjectionStore } from './projection.store';
 
 interface Ev extends Identified {
@@ -78,7 +79,7 @@ describe('ProjectionStore.applyBatch (real Postgres)', () => {
   });
 
   it('given two stores applying the same batch at once (a rebalance zombie), then it is applied once', async () => {
-    const other = new ProjectionStore(new Pool({ connectionString: db.url, max: 2 }));
+    const other = new ProjectionStore(createPool(db.url, { max: 2 }));
     const batch = items(0, Array.from({ length: 500 }, (_, i) => e(String(i), 2)));
     const results = await Promise.all([store.applyBatch(pos, batch, 0n, 500n, fold), other.applyBatch(pos, batch, 0n, 500n, fold)]);
     expect(results.map((r) => (r.status === 'applied' ? r.fresh : -1)).sort()).toEqual([0, 500]);
