@@ -6,6 +6,7 @@ import { createCollectorApp } from '../../apps/collector/src/app';
 import { createInvoicingApp } from '../../apps/invoicing/src/app';
 
 export interface RunningServices {
+  apps: { collector: INestApplication; aggregator: INestApplication; api: INestApplication; invoicing: INestApplication };
   collector: string;
   aggregator: string;
   api: string;
@@ -28,6 +29,7 @@ export async function startServices(config: MeteringConfig): Promise<RunningServ
   const urls = { collector: await start(collector), aggregator: await start(aggregator), api: await start(api), invoicing: await start(invoicing) };
   return {
     ...urls,
+    apps: { collector, aggregator, api, invoicing },
     async close() {
       await Promise.all([collector.close(), aggregator.close(), api.close(), invoicing.close()]);
     },

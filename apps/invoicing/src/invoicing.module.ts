@@ -1,27 +1,23 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { AuthModule } from '@metering/auth';
-import { DbModule, PG_POOL, pgReadiness } from '@metering/db';
-import { createKafka, kafkaReadiness } from '@metering/kafka';
-import { HealthController, MeteringConfig, METERING_CONFIG, ObservabilityModule, readinessChecks } from '@metering/service';
+import { PG_POOL, pgReadiness } from '@metering/db';
+import { kafkaReadiness } from '@metering/kafka';
+import { HealthController, MeteringConfig, readinessChecks } from '@metering/service';
+import { BillingController } from './billing.controller';
+import { InvoicingCoreModule } from './invoicing-core.module';
+import { INVOICING_KAFKA } from './kafka-admin';
 
-/** Period close, void, reconcile. For now: the service's frame (health, metrics, auth). */
+/** The invoicing service: period close, void, preview, reconcile over HTTP, and the outbox relay. */
 @Module({})
 export class InvoicingModule {
   static forConfig(config: MeteringConfig): DynamicModule {
-    const kafka = createKafka(config.kafkaBrokers, 'invoicing');
     return {
       module: InvoicingModule,
-      imports: [
-        DbModule.forRoot(config.databaseUrl),
-        AuthModule.forRoot(config.operatorToken),
-        ObservabilityModule.forService('invoicing'),
-      ],
-      controllers: [HealthController],
-      providers: [
-        { provide: METERING_CONFIG, useValue: config },
-        readinessChecks([PG_POOL], (pool: Pool) => [pgReadiness(pool), kafkaReadiness(kafka)]),
-      ],
+      imports: [InvoicingCoreModule.forConfig(config), AuthModule.forRoot(config.operatorToken)],
+      controllers: [HealthController, BillingController],
+      providers: [readinessChecks([PG_POOL, INVOICING_KAFKA], (pool: Pool, kafka: Kafka) => [pgReadiness(pool), kafkaReadiness(kafka)])],
     };
   }
 }

@@ -1,5 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool, PoolConfig } from 'pg';
+import { BillingRepository } from './billing.repository';
+import { DocumentsRepository } from './documents.repository';
 import { IdentityRepository } from './identity.repository';
 import { createPool, PG_POOL } from './pool';
 import { PriceRepository } from './price.repository';
@@ -25,7 +27,9 @@ export class DbModule {
       UsageRepository,
       PriceRepository,
       ProjectionStore,
+      BillingRepository,
+      DocumentsRepository,
     ];
-    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore] };
+    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository] };
   }
 }

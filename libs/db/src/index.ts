@@ -5,4 +5,6 @@ export * from './identity.repository';
 export * from './usage.repository';
 export * from './price.repository';
 export * from './projection.store';
+export * from './billing.repository';
+export * from './documents.repository';
 export * from './db.module';

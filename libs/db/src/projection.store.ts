@@ -200,12 +200,24 @@ export class ProjectionStore {
       cols.qty.push(r.quantity);
       cols.events.push(r.events);
     }
+    // One round trip: the hourly projection and its monthly rollup (what a period close reads).
     await client.query(
-      `INSERT INTO usage_hourly (org, hour, sku, app, region, quantity, events)
-       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::bigint[])
-       ON CONFLICT (org, hour, sku, app, region) DO UPDATE
-         SET quantity = usage_hourly.quantity + EXCLUDED.quantity,
-             events = usage_hourly.events + EXCLUDED.events`,
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::bigint[])
+                  AS t(org, hour, sku, app, region, quantity, events)
+       ), hourly AS (
+         INSERT INTO usage_hourly (org, hour, sku, app, region, quantity, events)
+         SELECT * FROM input
+         ON CONFLICT (org, hour, sku, app, region) DO UPDATE
+           SET quantity = usage_hourly.quantity + EXCLUDED.quantity,
+               events = usage_hourly.events + EXCLUDED.events
+       )
+       INSERT INTO usage_monthly (period, org, sku, quantity, events)
+       SELECT (date_trunc('month', hour AT TIME ZONE 'UTC'))::date, org, sku, sum(quantity), sum(events)
+         FROM input GROUP BY 1, 2, 3
+       ON CONFLICT (period, org, sku) DO UPDATE
+         SET quantity = usage_monthly.quantity + EXCLUDED.quantity,
+             events = usage_monthly.events + EXCLUDED.events`,
       [cols.org, cols.hour, cols.sku, cols.app, cols.region, cols.qty, cols.events],
     );
   }

@@ -11,6 +11,8 @@ export interface MeteringConfig {
   ports: { collector: number; api: number; invoicing: number; aggregator: number };
   topics: { usage: string; dlq: string; invoices: string };
   consumerGroup: string;
+  /** How long a period close waits for the aggregator to fold what Kafka held when it began. */
+  closeBarrierTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -30,6 +32,14 @@ function port(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, `not a TCP port: '${raw}'`);
+  return n;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(name, `not a positive whole number: '${raw}'`);
   return n;
 }
 
@@ -78,6 +88,7 @@ export function loadConfig(env: Env = process.env): MeteringConfig {
       invoices: nonEmpty(env, 'INVOICES_TOPIC', 'billing.invoices.v1'),
     },
     consumerGroup: nonEmpty(env, 'AGGREGATOR_GROUP', 'metering-aggregator'),
+    closeBarrierTimeoutMs: positiveInt(env, 'CLOSE_BARRIER_TIMEOUT_MS', 60_000),
     logLevel: logLevel as MeteringConfig['logLevel'],
   };
 }

@@ -1,0 +1,90 @@
+/**
+ * The billing team's command line: `npm run billing -- <command>`.
+ *
+ *   close YYYY-MM             close a period: barrier, then one invoice per organization
+ *   void INV-000042 [reason]  issue a credit note negating an invoice
+ *   preview ORG YYYY-MM       the invoice closing would make now (for the open month: the running bill)
+ *   reconcile                 projected against billed usage, per closed period, org and SKU
+ *
+ * Runs in-process against DATABASE_URL and KAFKA_BROKERS, like the invoicing service.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig } from '@metering/service';
+import { BarrierTimeoutError, InvalidPeriodError, PeriodOpenError, UnknownDocumentError } from './errors';
+import { CloseService } from './close.service';
+import { DocumentsService } from './documents.service';
+import { InvoicingCoreModule } from './invoicing-core.module';
+import { OutboxRelay } from './outbox.relay';
+import { ProgressBar } from './progress';
+import { MissingPriceError } from '@metering/billing';
+
+const USAGE = `usage: npm run billing -- close YYYY-MM | void INV-NNNNNN [reason] | preview ORG YYYY-MM | reconcile`;
+
+const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
+async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (!command || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  const app = await NestFactory.createApplicationContext(InvoicingCoreModule.forConfig(config), { logger: ['error', 'warn'], abortOnError: false });
+  try {
+    switch (command) {
+      case 'close': {
+        if (rest.length !== 1) break;
+        const bar = new ProgressBar();
+        const started = Date.now();
+        const result = await app.get(CloseService).close(rest[0]!, {
+          onProgress: (p) => bar.update(p.phase, p.done, p.total),
+        });
+        bar.end();
+        const relayed = await app.get(OutboxRelay).relay().catch(() => -1);
+        const total = result.invoices.reduce((s, i) => s + Number(i.total), 0);
+        console.log(
+          `${result.period}: ${result.created > 0 ? `${result.created} invoices created` : `already closed; ${result.invoices.length} invoices`} ` +
+            `in ${((Date.now() - started) / 1000).toFixed(1)} s; total ${total.toLocaleString('en-US', { style: 'currency', currency: 'USD' })}` +
+            (relayed < 0 ? '; billing events wait in the outbox (Kafka unreachable): the invoicing service relays them' : ''),
+        );
+        for (const i of result.invoices.slice(0, 20)) console.log(`  ${i.number}  ${i.org.padEnd(24)} ${i.total.padStart(14)}  ${i.content_hash.slice(0, 12)}`);
+        if (result.invoices.length > 20) console.log(`  ... and ${result.invoices.length - 20} more`);
+        return 0;
+      }
+      case 'void': {
+        if (rest.length < 1) break;
+        const { created, credit_note } = await app.get(DocumentsService).void(rest[0]!, rest.slice(1).join(' '));
+        console.log(created ? `${credit_note.number} voids ${credit_note.invoice}` : `${credit_note.invoice} was already void (${credit_note.number})`);
+        print(credit_note);
+        await app.get(OutboxRelay).relay().catch(() => undefined);
+        return 0;
+      }
+      case 'preview':
+        if (rest.length !== 2) break;
+        print(await app.get(DocumentsService).preview(rest[0]!, rest[1]!));
+        return 0;
+      case 'reconcile': {
+        const { differences } = await app.get(DocumentsService).reconcile();
+        if (differences.length === 0) console.log('every closed period is billed exactly as projected');
+        else print({ differences });
+        return differences.length === 0 ? 0 : 1;
+      }
+    }
+    console.error(USAGE);
+    return 2;
+  } finally {
+    await app.close();
+  }
+}
+
+const KNOWN = [InvalidPeriodError, PeriodOpenError, BarrierTimeoutError, UnknownDocumentError, MissingPriceError];
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const known = KNOWN.some((k) => e instanceof k);
+    console.error(`billing: ${known && e instanceof Error ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exit(1);
+  },
+);

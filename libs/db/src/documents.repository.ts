@@ -1,0 +1,169 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import type { InvoiceLine, Period } from '@metering/billing';
+import { PG_POOL } from './pool';
+import type { OrgId } from './tenancy';
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+/** An invoice or credit note as issued: content, number, time and hash. */
+export interface IssuedDocument {
+  number: string;
+  seq: bigint;
+  org: string;
+  period: Period;
+  currency: 'USD';
+  issued_at: string;
+  lines: InvoiceLine[];
+  total: string;
+  content_hash: string;
+}
+
+export interface InvoiceView extends Omit<IssuedDocument, 'seq'> {
+  status: 'issued' | 'void';
+  credit_note: string | null;
+}
+
+export interface CreditNoteView extends Omit<IssuedDocument, 'seq'> {
+  invoice: string;
+  reason: string;
+}
+
+export interface InvoiceSummary {
+  number: string;
+  org: string;
+  total: string;
+  content_hash: string;
+}
+
+const UTC = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
+const LINE_COLS = `kind, sku, to_char(usage_period, 'YYYY-MM') AS usage_period, quantity::text, unit, unit_price::text, amount::text, description`;
+
+/** Writes (inside the issuing transaction) and reads of invoices and credit notes. */
+@Injectable()
+export class DocumentsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /** Takes `n` numbers of the shared gapless sequence; returns the first. Row-locks the counter. */
+  async takeNumbers(db: Queryable, n: number): Promise<bigint> {
+    const { rows } = await db.query<{ last: string }>('UPDATE document_counter SET last = last + $1 RETURNING last', [n]);
+    return BigInt(rows[0]!.last) - BigInt(n) + 1n;
+  }
+
+  async insertInvoices(db: Queryable, docs: readonly IssuedDocument[]): Promise<void> {
+    if (docs.length === 0) return;
+    await db.query(
+      `INSERT INTO invoices (number, seq, org, period, currency, issued_at, total, content_hash)
+       SELECT n, s, o, (p || '-01')::date, 'USD', t, tot, h
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::numeric[], $7::text[]) AS x(n, s, o, p, t, tot, h)`,
+      [docs.map((d) => d.number), docs.map((d) => d.seq.toString()), docs.map((d) => d.org), docs.map((d) => d.period), docs.map((d) => d.issued_at), docs.map((d) => d.total), docs.map((d) => d.content_hash)],
+    );
+    await this.insertLines(db, 'invoice_lines', 'invoice_number', docs);
+  }
+
+  async insertCreditNote(db: Queryable, doc: IssuedDocument, invoice: string, reason: string): Promise<void> {
+    await db.query(
+      `INSERT INTO credit_notes (number, seq, invoice_number, org, currency, issued_at, total, content_hash, reason)
+       VALUES ($1, $2, $3, $4, 'USD', $5, $6, $7, $8)`,
+      [doc.number, doc.seq.toString(), invoice, doc.org, doc.issued_at, doc.total, doc.content_hash, reason],
+    );
+    await this.insertLines(db, 'credit_note_lines', 'credit_note_number', [doc]);
+  }
+
+  private async insertLines(db: Queryable, table: string, owner: string, docs: readonly IssuedDocument[]): Promise<void> {
+    const c = { owner: [] as string[], no: [] as number[], kind: [] as string[], sku: [] as string[], period: [] as string[], qty: [] as string[], unit: [] as string[], price: [] as string[], amount: [] as string[], desc: [] as string[] };
+    for (const d of docs) {
+      d.lines.forEach((l, i) => {
+        c.owner.push(d.number);
+        c.no.push(i + 1);
+        c.kind.push(l.kind);
+        c.sku.push(l.sku);
+        c.period.push(`${l.usage_period}-01`);
+        c.qty.push(l.quantity);
+        c.unit.push(l.unit);
+        c.price.push(l.unit_price);
+        c.amount.push(l.amount);
+        c.desc.push(l.description);
+      });
+    }
+    await db.query(
+      `INSERT INTO ${table} (${owner}, line_no, kind, sku, usage_period, quantity, unit, unit_price, amount, description)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::date[], $6::numeric[], $7::text[], $8::numeric[], $9::numeric[], $10::text[])`,
+      [c.owner, c.no, c.kind, c.sku, c.period, c.qty, c.unit, c.price, c.amount, c.desc],
+    );
+  }
+
+  async insertOutbox(db: Queryable, rows: readonly { topic: string; key: string; value: Buffer; headers: Record<string, string> }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await db.query(
+      `INSERT INTO outbox (topic, key, value, headers) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])`,
+      [rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => JSON.stringify(r.headers))],
+    );
+  }
+
+  async recordClose(db: Queryable, period: Period, positions: unknown, invoices: number): Promise<void> {
+    await db.query('INSERT INTO period_closes (period, positions, invoices) VALUES ($1, $2, $3)', [`${period}-01`, JSON.stringify(positions), invoices]);
+  }
+
+  async isClosed(db: Queryable, period: Period): Promise<boolean> {
+    const { rowCount } = await db.query('SELECT 1 FROM period_closes WHERE period = $1', [`${period}-01`]);
+    return rowCount === 1;
+  }
+
+  async summaries(db: Queryable, period: Period): Promise<InvoiceSummary[]> {
+    const { rows } = await db.query<InvoiceSummary>(
+      `SELECT number, org, total::text, content_hash FROM invoices WHERE period = $1 ORDER BY seq`,
+      [`${period}-01`],
+    );
+    return rows;
+  }
+
+  /** An invoice by number; scoped to `org` when given (a member's read), any for the operator. */
+  async invoice(number: string, org?: OrgId, db: Queryable = this.pool): Promise<InvoiceView | null> {
+    const { rows } = await db.query<Omit<InvoiceView, 'lines'>>(
+      `SELECT i.number, i.org, to_char(i.period, 'YYYY-MM') AS period, i.currency, to_char(i.issued_at AT TIME ZONE 'UTC', ${UTC}) AS issued_at,
+              CASE WHEN c.number IS NULL THEN 'issued' ELSE 'void' END AS status, c.number AS credit_note,
+              i.total::text, i.content_hash
+         FROM invoices i LEFT JOIN credit_notes c ON c.invoice_number = i.number
+        WHERE i.number = $1 ${org ? 'AND i.org = $2' : ''}`,
+      org ? [number, org] : [number],
+    );
+    if (!rows[0]) return null;
+    const lines = await db.query<InvoiceLine>(`SELECT ${LINE_COLS} FROM invoice_lines WHERE invoice_number = $1 ORDER BY line_no`, [number]);
+    return { ...rows[0], lines: lines.rows };
+  }
+
+  async invoices(org: OrgId): Promise<Omit<InvoiceView, 'lines'>[]> {
+    const { rows } = await this.pool.query<Omit<InvoiceView, 'lines'>>(
+      `SELECT i.number, i.org, to_char(i.period, 'YYYY-MM') AS period, i.currency, to_char(i.issued_at AT TIME ZONE 'UTC', ${UTC}) AS issued_at,
+              CASE WHEN c.number IS NULL THEN 'issued' ELSE 'void' END AS status, c.number AS credit_note, i.total::text, i.content_hash
+         FROM invoices i LEFT JOIN credit_notes c ON c.invoice_number = i.number
+        WHERE i.org = $1 ORDER BY i.seq DESC`,
+      [org],
+    );
+    return rows;
+  }
+
+  async creditNote(number: string, org?: OrgId): Promise<CreditNoteView | null> {
+    const { rows } = await this.pool.query<Omit<CreditNoteView, 'lines' | 'period'>>(
+      `SELECT c.number, c.org, c.invoice_number AS invoice, to_char(i.period, 'YYYY-MM') AS period, c.currency,
+              to_char(c.issued_at AT TIME ZONE 'UTC', ${UTC}) AS issued_at, c.total::text, c.content_hash, c.reason
+         FROM credit_notes c JOIN invoices i ON i.number = c.invoice_number
+        WHERE c.number = $1 ${org ? 'AND c.org = $2' : ''}`,
+      org ? [number, org] : [number],
+    );
+    if (!rows[0]) return null;
+    const lines = await this.pool.query<InvoiceLine>(`SELECT ${LINE_COLS} FROM credit_note_lines WHERE credit_note_number = $1 ORDER BY line_no`, [number]);
+    return { ...(rows[0] as CreditNoteView), lines: lines.rows };
+  }
+
+  async creditNotes(org: OrgId): Promise<Omit<CreditNoteView, 'lines'>[]> {
+    const { rows } = await this.pool.query<Omit<CreditNoteView, 'lines'>>(
+      `SELECT c.number, c.org, c.invoice_number AS invoice, to_char(i.period, 'YYYY-MM') AS period, c.currency,
+              to_char(c.issued_at AT TIME ZONE 'UTC', ${UTC}) AS issued_at, c.total::text, c.content_hash, c.reason
+         FROM credit_notes c JOIN invoices i ON i.number = c.invoice_number WHERE c.org = $1 ORDER BY c.seq DESC`,
+      [org],
+    );
+    return rows;
+  }
+}
