@@ -5,4 +5,6 @@ import type { Benchmark } from './harness';
  * is loaded only when it runs. Add one with a line like
  *   ingest: async () => (await import('./ingest')).ingestBenchmark(),
  */
-export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {};
+export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  close: async () => (await import('./close')).closeBenchmark(),
+};

@@ -20,6 +20,5 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await admin.end();
   }
-  const migrate = `import('./scripts/stack-lib.mjs').then((m) => m.migrate(process.argv[1])).catch((e) => { console.error(e.output ?? e); process.exit(1); })`;
-  execFileSync(process.execPath, ['--input-type=module', '-e', migrate, testDatabaseUrl(TEMPLATE_DB)], { stdio: 'inherit', cwd: root });
+  execFileSync(process.execPath, [join(root, 'scripts', 'migrate.mjs'), testDatabaseUrl(TEMPLATE_DB)], { stdio: 'inherit', cwd: root });
 }

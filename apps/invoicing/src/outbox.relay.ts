@@ -28,7 +28,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(INVOICING_KAFKA) kafka: Kafka,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    // Delivery is at least once by design (a row is marked sent after the ack; consumers
+    // deduplicate by number), so the producer needs no idempotence, only acks from all replicas.
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     this.pending = new Gauge({ name: 'invoicing_outbox_pending', help: 'Billing events not yet relayed to Kafka', registers: [registry] });
   }
 
