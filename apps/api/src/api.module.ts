@@ -5,6 +5,9 @@ import { DbModule, PG_POOL, pgReadiness } from '@metering/db';
 import { HealthController, MeteringConfig, METERING_CONFIG, ObservabilityModule, readinessChecks } from '@metering/service';
 import { MembersController } from './members.controller';
 import { OrganizationsController } from './organizations.controller';
+import { AuditController } from './audit.controller';
+import { CurrentUsageController } from './current-usage.controller';
+import { WhoamiController } from './whoami.controller';
 import { InvoicesController } from './invoices.controller';
 import { PricesController } from './prices.controller';
 import { UsageController } from './usage.controller';
@@ -20,7 +23,7 @@ export class ApiModule {
         AuthModule.forRoot(config.operatorToken),
         ObservabilityModule.forService('api'),
       ],
-      controllers: [HealthController, OrganizationsController, MembersController, UsageController, PricesController, InvoicesController],
+      controllers: [HealthController, OrganizationsController, MembersController, UsageController, PricesController, InvoicesController, AuditController, CurrentUsageController, WhoamiController],
       providers: [{ provide: METERING_CONFIG, useValue: config }, readinessChecks([PG_POOL], (pool: Pool) => [pgReadiness(pool)])],
     };
   }

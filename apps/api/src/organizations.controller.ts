@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { CheckedOrg, OperatorOnly, OrgRole } from '@metering/auth';
-import { ConflictError, IdentityRepository, Organization, OrgId } from '@metering/db';
+import { actorOf, CheckedOrg, CurrentPrincipal, OperatorOnly, OrgRole } from '@metering/auth';
+import { ConflictError, IdentityRepository, Organization, OrgId, Principal } from '@metering/db';
 import { notFound, ProblemException } from '@metering/service';
 import { BodyReader, SLUG } from './input';
 
@@ -11,13 +11,13 @@ export class OrganizationsController {
   @Post('orgs')
   @OperatorOnly()
   @HttpCode(201)
-  async create(@Body() body: unknown): Promise<Organization> {
+  async create(@Body() body: unknown, @CurrentPrincipal() who: Principal): Promise<Organization> {
     const input = new BodyReader(body);
     const slug = input.string('slug', { pattern: SLUG, max: 63, hint: 'lowercase letters, digits and -, starting with a letter or digit' });
     const name = input.string('name', { max: 200 });
     input.done();
     try {
-      return await this.identities.createOrganization(slug, name);
+      return await this.identities.createOrganization(slug, name, actorOf(who));
     } catch (e) {
       if (e instanceof ConflictError) throw new ProblemException(409, e.message);
       throw e;
@@ -35,17 +35,17 @@ export class OrganizationsController {
   @Post('hosts')
   @OperatorOnly()
   @HttpCode(201)
-  async createHost(@Body() body: unknown): Promise<{ id: string; name: string; token: string }> {
+  async createHost(@Body() body: unknown, @CurrentPrincipal() who: Principal): Promise<{ id: string; name: string; token: string }> {
     const input = new BodyReader(body);
     const name = input.string('name', { max: 200 });
     input.done();
-    return this.identities.createHost(name);
+    return this.identities.createHost(name, actorOf(who));
   }
 
   @Delete('hosts/:host')
   @OperatorOnly()
   @HttpCode(204)
-  async revokeHost(@Param('host') host: string): Promise<void> {
-    if (!(await this.identities.revokeHost(host))) throw notFound('host not found');
+  async revokeHost(@Param('host') host: string, @CurrentPrincipal() who: Principal): Promise<void> {
+    if (!(await this.identities.revokeHost(host, actorOf(who)))) throw notFound('host not found');
   }
 }

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { Role } from '@metering/db';
+import type { Principal, Role } from '@metering/db';
 
 /** Who may call a route: the operator only, a host only, or members of the route's :org. */
 export type AccessRule =
@@ -21,4 +21,16 @@ const RANK: Record<Role, number> = { viewer: 1, billing: 2, admin: 3 };
 
 export function roleAtLeast(have: Role, need: Role): boolean {
   return RANK[have] >= RANK[need];
+}
+
+/** How a principal is named in the audit log. */
+export function actorOf(p: Principal): string {
+  switch (p.kind) {
+    case 'operator':
+      return 'operator';
+    case 'host':
+      return `host:${p.hostId}`;
+    case 'member':
+      return `member:${p.email}`;
+  }
 }

@@ -51,6 +51,15 @@ export class Dec {
     return this.units === 0n;
   }
 
+  /** this × num / den, rounded half-to-even to `places` decimals: scaling without a float. */
+  scaleBy(num: bigint, den: bigint, places: number): Dec {
+    if (den <= 0n) throw new RangeError('scaleBy needs a positive denominator');
+    // Two extra digits, then the one explicit rounding.
+    const extra = places + 2;
+    const scaled = (this.at(Math.max(this.scale, extra)) * num) / den;
+    return new Dec(scaled, Math.max(this.scale, extra)).roundHalfEven(places);
+  }
+
   /** Rounded to `places` decimals, ties to the even neighbour (banker's rounding). */
   roundHalfEven(places: number): Dec {
     if (this.scale <= places) return new Dec(this.at(places), places);

@@ -31,6 +31,12 @@ describe('Dec', () => {
     expect(Dec.of('0.09').cmp(Dec.of('0.1'))).toBe(-1);
   });
 
+  it('scales by a ratio of integers, rounding once', () => {
+    expect(Dec.of('10.00').scaleBy(30n, 7n, 2).toFixed(2)).toBe('42.86');
+    expect(Dec.of('0.01').scaleBy(1n, 2n, 2).toFixed(2)).toBe('0.00');
+    expect(Dec.of('0.03').scaleBy(1n, 2n, 2).toFixed(2)).toBe('0.02');
+  });
+
   it('refuses text that is not a plain decimal', () => {
     for (const bad of ['', '1e5', '1.', '.5', 'NaN', '1,5']) expect(() => Dec.of(bad)).toThrow(RangeError);
   });

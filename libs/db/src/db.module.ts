@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool, PoolConfig } from 'pg';
+import { AuditRepository } from './audit.repository';
 import { BillingRepository } from './billing.repository';
 import { DocumentsRepository } from './documents.repository';
 import { IdentityRepository } from './identity.repository';
@@ -29,7 +30,8 @@ export class DbModule {
       ProjectionStore,
       BillingRepository,
       DocumentsRepository,
+      AuditRepository,
     ];
-    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository] };
+    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, AuditRepository] };
   }
 }

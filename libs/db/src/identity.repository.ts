@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PG_POOL } from './pool';
+import { audit } from './audit.repository';
+import { PG_POOL, withTransaction } from './pool';
 import { hashToken, newId, newToken } from './secrets';
 import type { OrgId } from './tenancy';
 
@@ -60,14 +61,17 @@ export class IdentityRepository {
     return null;
   }
 
-  async createOrganization(slug: string, name: string): Promise<Organization> {
+  async createOrganization(slug: string, name: string, actor: string): Promise<Organization> {
     try {
-      const { rows } = await this.pool.query<Organization>(
-        `INSERT INTO organizations (slug, name) VALUES ($1, $2)
-         RETURNING slug, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at`,
-        [slug, name],
-      );
-      return rows[0]!;
+      return await withTransaction(this.pool, async (client) => {
+        const { rows } = await client.query<Organization>(
+          `INSERT INTO organizations (slug, name) VALUES ($1, $2)
+           RETURNING slug, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at`,
+          [slug, name],
+        );
+        await audit(client, { org: slug, actor, action: 'organization.create', subject: slug, details: { name } });
+        return rows[0]!;
+      });
     } catch (e) {
       if (pgCode(e) === UNIQUE_VIOLATION) throw new ConflictError(`organization '${slug}' already exists`);
       throw e;
@@ -100,40 +104,37 @@ export class IdentityRepository {
   }
 
   /** A new host and its token; the token is returned once and only its hash is kept. */
-  async createHost(name: string): Promise<{ id: string; name: string; token: string }> {
+  async createHost(name: string, actor: string): Promise<{ id: string; name: string; token: string }> {
     const id = newId('h');
     const token = newToken('mh');
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.pool, async (client) => {
       await client.query('INSERT INTO hosts (id, name) VALUES ($1, $2)', [id, name]);
-      await client.query(`INSERT INTO tokens (id, hash, kind, host_id, name) VALUES ($1, $2, 'host', $3, $4)`, [
-        newId('tok'), hashToken(token), id, name,
-      ]);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+      await client.query(`INSERT INTO tokens (id, hash, kind, host_id, name) VALUES ($1, $2, 'host', $3, $4)`, [newId('tok'), hashToken(token), id, name]);
+      await audit(client, { org: null, actor, action: 'host.create', subject: id, details: { name } });
+    });
     return { id, name, token };
   }
 
   /** Revokes a host and so every token it holds, at once. False when no such live host. */
-  async revokeHost(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('UPDATE hosts SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
-    return rowCount === 1;
+  async revokeHost(id: string, actor: string): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query('UPDATE hosts SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+      if (rowCount === 1) await audit(client, { org: null, actor, action: 'host.revoke', subject: id });
+      return rowCount === 1;
+    });
   }
 
-  async putMembership(org: OrgId, email: string, role: Role): Promise<Membership> {
-    const { rows } = await this.pool.query<Membership>(
-      `INSERT INTO memberships (org, email, role) VALUES ($1, $2, $3)
-       ON CONFLICT (org, email) DO UPDATE SET role = EXCLUDED.role
-       RETURNING email, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at`,
-      [org, email.toLowerCase(), role],
-    );
-    return rows[0]!;
+  async putMembership(org: OrgId, email: string, role: Role, actor: string): Promise<Membership> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<Membership>(
+        `INSERT INTO memberships (org, email, role) VALUES ($1, $2, $3)
+         ON CONFLICT (org, email) DO UPDATE SET role = EXCLUDED.role
+         RETURNING email, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at`,
+        [org, email.toLowerCase(), role],
+      );
+      await audit(client, { org, actor, action: 'membership.put', subject: email.toLowerCase(), details: { role } });
+      return rows[0]!;
+    });
   }
 
   async listMemberships(org: OrgId): Promise<Membership[]> {
@@ -146,32 +147,52 @@ export class IdentityRepository {
   }
 
   /** Removes a membership; its tokens go with it (and stop working at once). */
-  async deleteMembership(org: OrgId, email: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM memberships WHERE org = $1 AND email = $2', [org, email.toLowerCase()]);
-    return rowCount === 1;
+  async deleteMembership(org: OrgId, email: string, actor: string): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query('DELETE FROM memberships WHERE org = $1 AND email = $2', [org, email.toLowerCase()]);
+      if (rowCount === 1) await audit(client, { org, actor, action: 'membership.delete', subject: email.toLowerCase(), details: { tokens: 'deleted with it' } });
+      return rowCount === 1;
+    });
   }
 
-  async issueMemberToken(org: OrgId, email: string, name: string): Promise<{ id: string; token: string; role: Role }> {
+  async issueMemberToken(org: OrgId, email: string, name: string, actor: string): Promise<{ id: string; token: string; role: Role }> {
     const token = newToken('mm');
     const id = newId('tok');
     try {
-      const { rows } = await this.pool.query<{ role: Role }>(
-        `WITH t AS (INSERT INTO tokens (id, hash, kind, org, email, name) VALUES ($1, $2, 'member', $3, $4, $5) RETURNING org, email)
-         SELECT m.role FROM t JOIN memberships m USING (org, email)`,
-        [id, hashToken(token), org, email.toLowerCase(), name],
-      );
-      return { id, token, role: rows[0]!.role };
+      return await withTransaction(this.pool, async (client) => {
+        const { rows } = await client.query<{ role: Role }>(
+          `WITH t AS (INSERT INTO tokens (id, hash, kind, org, email, name) VALUES ($1, $2, 'member', $3, $4, $5) RETURNING org, email)
+           SELECT m.role FROM t JOIN memberships m USING (org, email)`,
+          [id, hashToken(token), org, email.toLowerCase(), name],
+        );
+        await audit(client, { org, actor, action: 'token.issue', subject: id, details: { email: email.toLowerCase(), name } });
+        return { id, token, role: rows[0]!.role };
+      });
     } catch (e) {
       if (pgCode(e) === FOREIGN_KEY_VIOLATION) throw new MissingError(`'${email}' is not a member of this organization`);
       throw e;
     }
   }
 
-  async revokeMemberToken(org: OrgId, id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE tokens SET revoked_at = now() WHERE id = $1 AND kind = 'member' AND org = $2 AND revoked_at IS NULL`,
-      [id, org],
+  async revokeMemberToken(org: OrgId, id: string, actor: string): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE tokens SET revoked_at = now() WHERE id = $1 AND kind = 'member' AND org = $2 AND revoked_at IS NULL`,
+        [id, org],
+      );
+      if (rowCount === 1) await audit(client, { org, actor, action: 'token.revoke', subject: id });
+      return rowCount === 1;
+    });
+  }
+
+  /** Member tokens of an organization (never their values), for its admins. */
+  async listMemberTokens(org: OrgId): Promise<{ id: string; email: string; name: string; created_at: string; revoked_at: string | null }[]> {
+    const { rows } = await this.pool.query<{ id: string; email: string; name: string; created_at: string; revoked_at: string | null }>(
+      `SELECT id, email, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+              to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+         FROM tokens WHERE kind = 'member' AND org = $1 ORDER BY created_at, id`,
+      [org],
     );
-    return rowCount === 1;
+    return rows;
   }
 }

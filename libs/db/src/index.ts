@@ -2,6 +2,7 @@ export * from './pool';
 export * from './tenancy';
 export * from './secrets';
 export * from './identity.repository';
+export * from './audit.repository';
 export * from './usage.repository';
 export * from './price.repository';
 export * from './projection.store';
