@@ -59,6 +59,8 @@ const ROUTES: Route[] = [
   { service: 'invoicing', method: 'GET', path: '/v1/billing/invoices/INV-000001', expect: OPERATOR(404) },
   { service: 'invoicing', method: 'GET', path: '/v1/billing/preview?org=acme&period=2026-11', expect: OPERATOR(200) },
   { service: 'invoicing', method: 'GET', path: '/v1/billing/reconcile', expect: OPERATOR(200) },
+  { service: 'api', method: 'GET', path: '/docs-json', expect: PUBLIC(200) },
+  { service: 'api', method: 'GET', path: '/docs', expect: PUBLIC(200) },
   ...(['api', 'collector', 'invoicing', 'aggregator'] as const).flatMap((service) =>
     ['/health/live', '/health/ready', '/metrics'].map((path): Route => ({ service, method: 'GET', path, expect: PUBLIC(200) })),
   ),
@@ -85,6 +87,13 @@ describe('authorization matrix: every endpoint × every kind of caller', () => {
   afterAll(async () => {
     await svc?.close();
     await Promise.all([db?.drop(), topics?.drop()]);
+  });
+
+  it('describes every API route in the OpenAPI document served at /docs-json', async () => {
+    const doc = (await call(`${svc.api}/docs-json`)).body as { paths: Record<string, unknown> };
+    const apiPaths = ROUTES.filter((r) => r.service === 'api' && r.path.startsWith('/v1/'))
+      .map((r) => r.path.split('?')[0]!.replace('/acme', '/{org}').replace(/\/(h_nope|INV-000001|CN-000001|tok_nope|nobody@acme.test)$/, (m) => `/{${m === '/h_nope' ? 'host' : m.startsWith('/INV') || m.startsWith('/CN') ? 'number' : m === '/tok_nope' ? 'id' : 'email'}}`));
+    for (const path of apiPaths) expect(Object.keys(doc.paths)).toContain(path);
   });
 
   it.each(ROUTES.map((r) => [`${r.method} ${r.service}${r.path}`, r] as const))('%s', async (_, route) => {
