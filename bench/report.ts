@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { goalsChart } from './chart';
 import { BenchResult, fmt } from './harness';
 
 const root = join(__dirname, '..', '..');
 export const RESULTS_FILE = join(root, 'docs', 'benchmarks.json');
 export const REPORT_FILE = join(root, 'docs', 'BENCHMARKS.md');
+export const CHART_FILE = join(root, 'docs', 'benchmarks.svg');
 
 interface Stored {
   machine: Record<string, string>;
@@ -34,6 +36,7 @@ export function writeReport(results: BenchResult[], extraMachine: Record<string,
   mkdirSync(join(root, 'docs'), { recursive: true });
   writeFileSync(RESULTS_FILE, `${JSON.stringify(stored, null, 2)}\n`);
   writeFileSync(REPORT_FILE, render(stored));
+  writeFileSync(CHART_FILE, goalsChart(Object.values(stored.results)));
 }
 
 function render(s: Stored): string {
@@ -43,6 +46,8 @@ function render(s: Stored): string {
     'Written by `npm run bench` (or `npm run bench -- <name>` for one). Each benchmark warms up once,',
     'then runs 3 times; figures are medians with min–max. Baselines are measured in the same run, on',
     'the same machine, and compared as ratios: the machine is shared, so absolute figures drift.',
+    '',
+    '![Every goal and where its median stands](benchmarks.svg)',
     '',
     '## Machine',
     '',
