@@ -7,4 +7,7 @@ import type { Benchmark } from './harness';
  */
 export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   close: async () => (await import('./close')).closeBenchmark(),
+  ingest: async () => (await import('./ingest')).ingestBenchmark(),
+  freshness: async () => (await import('./freshness')).freshnessBenchmark(),
+  memory: async () => (await import('./memory')).memoryBenchmark(),
 };
