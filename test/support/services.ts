@@ -36,6 +36,33 @@ export async function startServices(config: MeteringConfig): Promise<RunningServ
   };
 }
 
+export type ServiceName = 'collector' | 'aggregator' | 'api' | 'invoicing';
+
+const CREATE: Record<ServiceName, (config: MeteringConfig) => Promise<INestApplication>> = {
+  collector: createCollectorApp,
+  aggregator: createAggregatorApp,
+  api: createApiApp,
+  invoicing: createInvoicingApp,
+};
+
+/** Only the named services, in this process: a test that folds nothing starts no aggregator. */
+export async function startOnly<N extends ServiceName>(config: MeteringConfig, names: readonly N[]): Promise<Record<N, string> & { close(): Promise<void> }> {
+  const apps: INestApplication[] = [];
+  const urls = {} as Record<N, string>;
+  try {
+    for (const name of names) {
+      const app = await CREATE[name](config);
+      apps.push(app);
+      if (name === 'aggregator') await app.startAllMicroservices();
+      urls[name] = await start(app);
+    }
+  } catch (e) {
+    await Promise.all(apps.map((a) => a.close()));
+    throw e;
+  }
+  return { ...urls, close: async () => void (await Promise.all(apps.map((a) => a.close()))) };
+}
+
 /** fetch with a bearer token and a JSON body. */
 export async function call(
   url: string,
@@ -91,4 +118,15 @@ export async function foldedToEnd(kafka: import('kafkajs').Kafka, topic: string,
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Organizations and one platform host, made through the API as the operator makes them; the host's id and token. */
+export async function seedHost(api: string, operatorToken: string, orgs: readonly string[], name = 'host-1'): Promise<{ id: string; token: string }> {
+  for (const slug of orgs) {
+    const res = await call(`${api}/v1/orgs`, { token: operatorToken, body: { slug, name: slug } });
+    if (res.status !== 201) throw new Error(`creating org ${slug}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const host = await call(`${api}/v1/hosts`, { token: operatorToken, body: { name } });
+  if (host.status !== 201) throw new Error(`creating host ${name}: ${host.status} ${JSON.stringify(host.body)}`);
+  return { id: host.body.id, token: host.body.token };
 }

@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Injectable } from '@nestjs/common';
 import { Fault, UsageEvent, validateEvent } from '@metering/catalog';
 import { UsageProducer } from '@metering/kafka';
-import { METRICS_REGISTRY } from '@metering/service';
+import { CollectorMetrics } from './collector-metrics';
 import { OrgDirectory } from './org-directory';
 
 export interface Rejection {
@@ -16,16 +15,17 @@ export interface IngestResult {
   rejected: Rejection[];
 }
 
+function field(raw: unknown, name: string): unknown {
+  return typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)[name] : undefined;
+}
+
 function orgOf(raw: unknown): string | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const data = (raw as { data?: unknown }).data;
-  if (typeof data !== 'object' || data === null) return undefined;
-  const org = (data as { org?: unknown }).org;
+  const org = field(field(raw, 'data'), 'org');
   return typeof org === 'string' ? org : undefined;
 }
 
 function idOf(raw: unknown): string | null {
-  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  const id = field(raw, 'id');
   return typeof id === 'string' ? id : null;
 }
 
@@ -36,40 +36,15 @@ function idOf(raw: unknown): string | null {
  */
 @Injectable()
 export class IngestService {
-  private readonly accepted: Counter;
-  private readonly rejected: Counter<'reason'>;
-  private readonly produceSeconds: Histogram;
-  private readonly batchSize: Histogram;
-
   constructor(
     private readonly orgs: OrgDirectory,
     private readonly producer: UsageProducer,
-    @Inject(METRICS_REGISTRY) registry: Registry,
-  ) {
-    this.accepted = new Counter({ name: 'collector_events_accepted_total', help: 'Events acknowledged by Kafka', registers: [registry] });
-    this.rejected = new Counter({
-      name: 'collector_events_rejected_total',
-      help: 'Events refused, by the path of their first fault',
-      labelNames: ['reason'],
-      registers: [registry],
-    });
-    this.produceSeconds = new Histogram({
-      name: 'collector_produce_duration_seconds',
-      help: 'Time from produce to acknowledgement by all in-sync replicas',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
-    this.batchSize = new Histogram({
-      name: 'collector_request_events',
-      help: 'Events per request',
-      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000],
-      registers: [registry],
-    });
-  }
+    private readonly metrics: CollectorMetrics,
+  ) {}
 
   async ingest(raws: readonly unknown[]): Promise<IngestResult> {
     const now = Date.now();
-    this.batchSize.observe(raws.length);
+    this.metrics.requestEvents.observe(raws.length);
     const slugs = new Set<string>();
     for (const raw of raws) {
       const org = orgOf(raw);
@@ -79,18 +54,22 @@ export class IngestService {
     const ctx = { now, orgExists: (slug: string) => known.has(slug) };
     const valid: UsageEvent[] = [];
     const rejected: Rejection[] = [];
-    raws.forEach((raw, index) => {
+    for (let index = 0; index < raws.length; index++) {
+      const raw = raws[index];
       const v = validateEvent(raw, ctx);
       if (v.ok) valid.push(v.event);
       else {
         rejected.push({ index, id: idOf(raw), errors: v.errors });
-        this.rejected.inc({ reason: v.errors[0]?.path || 'event' });
+        this.metrics.rejected.inc({ reason: v.errors[0]?.path || 'event' });
       }
-    });
-    const end = this.produceSeconds.startTimer();
-    await this.producer.send(valid, now);
-    end();
-    this.accepted.inc(valid.length);
+    }
+    const end = this.metrics.ackWait.startTimer();
+    try {
+      await this.producer.send(valid, now);
+    } finally {
+      end();
+    }
+    this.metrics.accepted.inc(valid.length);
     return { accepted: valid.length, rejected };
   }
 }

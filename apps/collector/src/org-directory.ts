@@ -12,15 +12,14 @@ const RELOAD_MS = 60_000;
 export class OrgDirectory {
   private known = new Set<string>();
   private loadedAt = 0;
+  // One reload at a time: requests arriving while it runs share it instead of each reading all slugs.
+  private reloading: Promise<void> | null = null;
 
   constructor(private readonly identities: IdentityRepository) {}
 
   /** The subset of `slugs` that are organizations. */
   async resolve(slugs: ReadonlySet<string>): Promise<Set<string>> {
-    if (Date.now() - this.loadedAt > RELOAD_MS) {
-      this.known = new Set(await this.identities.organizationSlugs());
-      this.loadedAt = Date.now();
-    }
+    if (Date.now() - this.loadedAt > RELOAD_MS) await this.reload();
     const out = new Set<string>();
     const missing: string[] = [];
     for (const slug of slugs) {
@@ -34,5 +33,18 @@ export class OrgDirectory {
       }
     }
     return out;
+  }
+
+  private reload(): Promise<void> {
+    this.reloading ??= this.identities
+      .organizationSlugs()
+      .then((slugs) => {
+        this.known = new Set(slugs);
+        this.loadedAt = Date.now();
+      })
+      .finally(() => {
+        this.reloading = null;
+      });
+    return this.reloading;
   }
 }

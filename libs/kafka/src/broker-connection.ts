@@ -1,0 +1,130 @@
+import { connect, Socket } from 'node:net';
+import type { ApiRequest } from './kafka-protocol';
+import { WireReader, WireWriter } from './wire';
+
+/** Kafka did not answer, or the connection to it broke: whatever was in flight has an unknown outcome. */
+export class BrokerConnectionError extends Error {}
+
+interface Pending {
+  read: (r: WireReader) => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One TCP connection to one broker: size-prefixed requests out, responses matched back by
+ * correlation id. Any failure (socket error, close, a request timing out) closes the
+ * connection and fails every request in flight on it, so nothing waits on a dead socket.
+ */
+export class BrokerConnection {
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelationId = 1;
+  private inbox: Buffer[] = [];
+  private inboxBytes = 0;
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly clientId: string,
+    readonly address: string,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.fail(new BrokerConnectionError(`${address}: ${e.message}`)));
+    socket.on('close', () => this.fail(new BrokerConnectionError(`${address}: connection closed`)));
+  }
+
+  static open(host: string, port: number, clientId: string, timeoutMs: number): Promise<BrokerConnection> {
+    const address = `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new BrokerConnectionError(`${address}: no connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new BrokerConnectionError(`${address}: ${e.message}`));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new BrokerConnection(socket, clientId, address));
+      });
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.failure === null;
+  }
+
+  send<T>(req: ApiRequest<T>, timeoutMs: number): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    const correlationId = this.nextCorrelationId++ & 0x7fffffff;
+    const w = new WireWriter(64 + this.clientId.length + (req.sizeHint ?? 960));
+    const sizeAt = w.reserveInt32();
+    w.int16(req.apiKey).int16(req.apiVersion).int32(correlationId).nullableString(this.clientId);
+    req.write(w);
+    w.patchInt32(sizeAt, w.length - 4);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.fail(new BrokerConnectionError(`${this.address}: no answer within ${timeoutMs} ms (api ${req.apiKey})`)),
+        timeoutMs,
+      );
+      this.pending.set(correlationId, { read: req.read, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.socket.write(w.bytes());
+    });
+  }
+
+  close(): void {
+    this.fail(new BrokerConnectionError(`${this.address}: closed`));
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    this.socket.destroy();
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
+    this.pending.clear();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.inbox.push(chunk);
+    this.inboxBytes += chunk.length;
+    for (;;) {
+      if (this.inboxBytes < 4) return;
+      if (this.inbox[0]!.length < 4) this.inbox = [Buffer.concat(this.inbox, this.inboxBytes)];
+      const size = this.inbox[0]!.readInt32BE(0);
+      // Join the chunks only once the whole frame is here: a large answer is copied once.
+      if (this.inboxBytes < 4 + size) return;
+      const buf = this.inbox.length > 1 ? Buffer.concat(this.inbox, this.inboxBytes) : this.inbox[0]!;
+      const rest = buf.subarray(4 + size);
+      this.inbox = rest.length > 0 ? [rest] : [];
+      this.inboxBytes = rest.length;
+      this.onFrame(buf.subarray(4, 4 + size));
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const r = new WireReader(frame);
+    const correlationId = r.int32();
+    const p = this.pending.get(correlationId);
+    if (!p) return; // an answer to a request that already failed
+    this.pending.delete(correlationId);
+    clearTimeout(p.timer);
+    let value: unknown;
+    try {
+      value = p.read(r);
+    } catch (e) {
+      const error = new BrokerConnectionError(`${this.address}: unreadable response: ${e instanceof Error ? e.message : String(e)}`);
+      p.reject(error);
+      this.fail(error);
+      return;
+    }
+    p.resolve(value);
+  }
+}

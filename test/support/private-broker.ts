@@ -1,0 +1,157 @@
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+
+const root = join(__dirname, '..', '..');
+
+/**
+ * A Kafka broker of the test's own (single-node KRaft, like the stack's, on free ports, data
+ * under the OS temp dir, 384 MiB heap) that a test may stop, kill and start again: chaos tests
+ * must never touch the shared broker other tests run against.
+ */
+export interface PrivateBroker {
+  brokers: string[];
+  /** Starts (or restarts, on the same data) and resolves once it answers metadata requests. */
+  start(): Promise<void>;
+  /** SIGTERM: a clean shutdown (SIGKILL after 30 s). */
+  stop(): Promise<void>;
+  /** SIGKILL: the process dies where it stands, as in a crash. */
+  kill(): Promise<void>;
+  /** SIGSTOP: it hangs, connections open and unanswered, as in a long GC pause or a stuck disk. */
+  pause(): void;
+  /** SIGCONT: it goes on from where it was. */
+  resume(): void;
+  /** Stops it and deletes its data. */
+  destroy(): Promise<void>;
+  /** The end of its log, for failure messages. */
+  logTail(): string;
+}
+
+function kafkaLibs(): string {
+  const version = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(readFileSync(join(root, 'stack', 'pom.xml'), 'utf8'))?.[1];
+  const home = process.env['METERING_HOME'] || join(homedir(), '.cache', 'usage-metering');
+  const libs = join(home, `kafka-${version}`, 'libs');
+  if (!existsSync(join(libs, '.complete.json'))) {
+    // Only there if `npm run stack` started a broker itself; with an external one, fetch them now.
+    const fetchJars = `import('./scripts/stack-lib.mjs').then((m) => m.ensureKafkaJars()).catch((e) => { console.error(e.message); process.exit(1); })`;
+    execFileSync(process.execPath, ['--input-type=module', '-e', fetchJars], { cwd: root, stdio: 'inherit' });
+  }
+  return libs;
+}
+
+const java = () => (process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** stack/server.properties with its placeholders filled, so the private broker runs the stack's settings. */
+function serverProperties(port: number, controllerPort: number, dataDir: string): string {
+  const values: Record<string, string> = { KAFKA_HOST: '127.0.0.1', KAFKA_PORT: String(port), CONTROLLER_PORT: String(controllerPort), LOG_DIRS: dataDir };
+  return readFileSync(join(root, 'stack', 'server.properties'), 'utf8')
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .map((line) => line.replace(/\{\{([A-Z_]+)\}\}/g, (m, k: string) => values[k] ?? m))
+    .join('\n');
+}
+
+const LOG4J = `log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=\${kafka.logs.dir}/server.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+`;
+
+async function answers(brokers: string[]): Promise<boolean> {
+  const admin = new Kafka({ clientId: 'private-broker-probe', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+    return (await admin.describeCluster()).brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export async function createPrivateBroker(): Promise<PrivateBroker> {
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'metering-broker-'));
+  const dataDir = join(dir, 'data');
+  const logsDir = join(dir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const props = join(dir, 'server.properties');
+  const log4j = join(dir, 'log4j.properties');
+  writeFileSync(props, serverProperties(port, controllerPort, dataDir));
+  writeFileSync(log4j, LOG4J);
+  const libs = join(kafkaLibs(), '*');
+  const jvm = [`-Dlog4j.configuration=${pathToFileURL(log4j).href}`, `-Dkafka.logs.dir=${logsDir}`, '-cp', libs];
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+  const format = spawnSync(java(), [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], { encoding: 'utf8' });
+  if (format.status !== 0) throw new Error(`formatting the private broker failed: ${format.stdout}${format.stderr}`);
+
+  const brokers = [`127.0.0.1:${port}`];
+  const stdout = join(logsDir, 'stdout.log');
+  let child: ChildProcess | null = null;
+  // Whatever happens to the test process, the JVM must not outlive it.
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const logTail = () => {
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-40).join('\n') : '');
+    return `${read(stdout)}\n${read(join(logsDir, 'server.log'))}`;
+  };
+
+  const waitExit = async (signal: NodeJS.Signals, graceMs: number) => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    child = null;
+  };
+
+  return {
+    brokers,
+    logTail,
+    async start() {
+      if (child && child.exitCode === null && child.signalCode === null) throw new Error('the private broker is already running');
+      const fd = openSync(stdout, 'a');
+      const c = spawn(java(), ['-Xmx384m', '-Xms384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', props], { stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      child = c;
+      const deadline = Date.now() + 120_000;
+      while (!(await answers(brokers))) {
+        if (c.exitCode !== null || c.signalCode !== null) throw new Error(`the private broker exited (${c.exitCode ?? c.signalCode}):\n${logTail()}`);
+        if (Date.now() > deadline) throw new Error(`the private broker did not answer within 120 s:\n${logTail()}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    stop: () => waitExit('SIGTERM', 30_000),
+    kill: () => waitExit('SIGKILL', 5_000),
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
+    async destroy() {
+      child?.kill('SIGCONT');
+      await waitExit('SIGTERM', 15_000);
+      process.off('exit', killOnExit);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
