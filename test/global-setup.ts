@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { TEMPLATE_DB, adminUrl, testDatabaseUrl } from './support/urls';
+import { adminUrl, templateDb, testDatabaseUrl } from './support/urls';
 
 const root = join(__dirname, '..');
 
@@ -11,6 +11,9 @@ const root = join(__dirname, '..');
  * that every integration test clones in a few hundred milliseconds.
  */
 export default async function globalSetup(): Promise<void> {
+  // Workers are started after this and inherit it.
+  process.env['METERING_TEST_RUN'] ??= Date.now().toString(36);
+  const TEMPLATE_DB = templateDb();
   execFileSync(process.execPath, [join(root, 'scripts', 'stack.mjs'), '--quiet', '--no-migrate'], { stdio: 'inherit', cwd: root });
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();

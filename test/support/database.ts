@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { createPool } from '@metering/db';
-import { adminUrl, TEMPLATE_DB, testDatabaseUrl } from './urls';
+import { adminUrl, templateDb, testDatabaseUrl, testRun } from './urls';
 
 export interface TestDatabase {
   url: string;
@@ -11,13 +11,13 @@ export interface TestDatabase {
 
 /** A private, migrated database for one test file: a copy of the template made by global-setup. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `metering_t_${randomBytes(5).toString('hex')}`;
+  const name = `metering_t_${testRun()}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);
         break;
       } catch (e) {
         // Another file cloning the template at the same moment: try again shortly.

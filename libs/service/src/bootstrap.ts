@@ -39,6 +39,11 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, opts:
     });
     next();
   });
+  // A slow or stalled sender gets 408 within these bounds instead of holding a socket forever.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
   app.enableShutdownHooks();
   if (opts.config.operatorTokenIsDefault) {
     new Logger(opts.service).warn(
