@@ -12,6 +12,8 @@ export function testConfig(databaseUrl: string, topics: TestTopics, overrides: P
     ports: { collector: 0, api: 0, invoicing: 0, aggregator: 0 },
     topics: { usage: topics.usage, dlq: topics.dlq, invoices: topics.invoices },
     consumerGroup: `test-aggregator-${topics.usage}`,
+    // Tests fire requests faster than any client should; the limiter has tests of its own.
+    rateLimits: { ingest: { perSecond: 1e6, burst: 1e6 }, read: { perSecond: 1e6, burst: 1e6 } },
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@ import { HealthController, MeteringConfig, METERING_CONFIG, ObservabilityModule,
 import { MembersController } from './members.controller';
 import { OrganizationsController } from './organizations.controller';
 import { AuditController } from './audit.controller';
+import { CostsController } from './costs.controller';
 import { CurrentUsageController } from './current-usage.controller';
 import { WhoamiController } from './whoami.controller';
 import { InvoicesController } from './invoices.controller';
@@ -20,10 +21,10 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         DbModule.forRoot(config.databaseUrl),
-        AuthModule.forRoot(config.operatorToken),
+        AuthModule.forRoot(config),
         ObservabilityModule.forService('api'),
       ],
-      controllers: [HealthController, OrganizationsController, MembersController, UsageController, PricesController, InvoicesController, AuditController, CurrentUsageController, WhoamiController],
+      controllers: [HealthController, OrganizationsController, MembersController, UsageController, PricesController, InvoicesController, AuditController, CurrentUsageController, WhoamiController, CostsController],
       providers: [{ provide: METERING_CONFIG, useValue: config }, readinessChecks([PG_POOL], (pool: Pool) => [pgReadiness(pool)])],
     };
   }

@@ -30,7 +30,7 @@ export class CollectorModule {
       module: CollectorModule,
       imports: [
         DbModule.forRoot(config.databaseUrl),
-        AuthModule.forRoot(config.operatorToken),
+        AuthModule.forRoot(config),
         ObservabilityModule.forService('collector'),
       ],
       controllers: [HealthController, EventsController],

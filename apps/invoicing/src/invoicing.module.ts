@@ -15,7 +15,7 @@ export class InvoicingModule {
   static forConfig(config: MeteringConfig): DynamicModule {
     return {
       module: InvoicingModule,
-      imports: [InvoicingCoreModule.forConfig(config), AuthModule.forRoot(config.operatorToken)],
+      imports: [InvoicingCoreModule.forConfig(config), AuthModule.forRoot(config)],
       controllers: [HealthController, BillingController],
       providers: [readinessChecks([PG_POOL, INVOICING_KAFKA], (pool: Pool, kafka: Kafka) => [pgReadiness(pool), kafkaReadiness(kafka)])],
     };

@@ -1,10 +1,11 @@
-import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { asCheckedOrg, IdentityRepository, OrgId, Principal, Role } from '@metering/db';
-import { ProblemException, PUBLIC_ROUTE } from '@metering/service';
+import { MeteringConfig, ProblemException, PUBLIC_ROUTE } from '@metering/service';
 import { ACCESS, AccessRule, roleAtLeast } from './access';
 import { OperatorToken } from './operator-token';
+import { RATE_LIMITS, RateLimiter } from './rate-limiter';
 
 interface AuthedRequest extends Request {
   principal?: Principal;
@@ -28,6 +29,8 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly identities: IdentityRepository,
     private readonly operator: OperatorToken,
+    private readonly limiter: RateLimiter,
+    @Inject(RATE_LIMITS) private readonly rates: MeteringConfig['rateLimits'],
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -38,6 +41,7 @@ export class AuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const principal = await this.principalOf(req);
     req.principal = principal;
+    this.limit(principal);
     switch (rule.kind) {
       case 'operator':
         if (principal.kind !== 'operator') throw forbidden();
@@ -51,6 +55,17 @@ export class AuthGuard implements CanActivate {
       case 'org':
         req.checkedOrg = await this.checkOrg(principal, String(req.params['org'] ?? ''), rule.role);
         return true;
+    }
+  }
+
+  /** One runaway client must not starve the others: hosts and members are limited per token. */
+  private limit(p: Principal): void {
+    if (p.kind === 'operator') return;
+    const wait = this.limiter.take(p.tokenId, p.kind === 'host' ? this.rates.ingest : this.rates.read);
+    if (wait > 0) {
+      throw new ProblemException(429, `too many requests for this token; retry in ${Math.ceil(wait)} s`, {
+        headers: { 'Retry-After': String(Math.ceil(wait)) },
+      });
     }
   }
 

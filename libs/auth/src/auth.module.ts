@@ -1,16 +1,23 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
+import type { MeteringConfig } from '@metering/service';
 import { OperatorToken } from './operator-token';
+import { RATE_LIMITS, RateLimiter } from './rate-limiter';
 
-/** Installs AuthGuard on every route of the app: a route without an access rule is refused. */
+/** Installs AuthGuard on every route of the app: a route without an access rule is refused; callers are rate limited. */
 @Global()
 @Module({})
 export class AuthModule {
-  static forRoot(operatorToken: string): DynamicModule {
+  static forRoot(config: Pick<MeteringConfig, 'operatorToken' | 'rateLimits'>): DynamicModule {
     return {
       module: AuthModule,
-      providers: [{ provide: OperatorToken, useValue: new OperatorToken(operatorToken) }, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [
+        { provide: OperatorToken, useValue: new OperatorToken(config.operatorToken) },
+        { provide: RATE_LIMITS, useValue: config.rateLimits },
+        { provide: RateLimiter, useValue: new RateLimiter() },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
       exports: [OperatorToken],
     };
   }

@@ -2,3 +2,4 @@ export * from './access';
 export * from './auth.guard';
 export * from './operator-token';
 export * from './auth.module';
+export * from './rate-limiter';

@@ -14,6 +14,8 @@ export interface MeteringConfig {
   /** How long a period close waits for the aggregator to fold what Kafka held when it began. */
   closeBarrierTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Per-token request rates: hosts posting events, members reading. The operator is not limited. */
+  rateLimits: { ingest: { perSecond: number; burst: number }; read: { perSecond: number; burst: number } };
 }
 
 /** Printed loudly by every service that runs with it: it is in this repository for all to see. */
@@ -90,6 +92,10 @@ export function loadConfig(env: Env = process.env): MeteringConfig {
     consumerGroup: nonEmpty(env, 'AGGREGATOR_GROUP', 'metering-aggregator'),
     closeBarrierTimeoutMs: positiveInt(env, 'CLOSE_BARRIER_TIMEOUT_MS', 60_000),
     logLevel: logLevel as MeteringConfig['logLevel'],
+    rateLimits: {
+      ingest: { perSecond: positiveInt(env, 'RATE_LIMIT_INGEST', 200), burst: 2 * positiveInt(env, 'RATE_LIMIT_INGEST', 200) },
+      read: { perSecond: positiveInt(env, 'RATE_LIMIT_READ', 100), burst: 2 * positiveInt(env, 'RATE_LIMIT_READ', 100) },
+    },
   };
 }
 
