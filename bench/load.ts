@@ -1,21 +1,13 @@
+import type { HostEvent } from '@metering/fleet';
 import { benchCall } from './services';
-
-export interface LoadEvent {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  time: string;
-  data: Record<string, string | number>;
-}
 
 const REGIONS = ['ord', 'fra', 'sin', 'gru', 'syd', 'jnb'];
 const SIZES = ['shared-cpu-1x', 'shared-cpu-2x', 'performance-1x', 'performance-2x'];
 
 /** A batch of distinct machine.runtime events of `org`, ids prefixed so no two runs collide. */
-export function loadBatch(prefix: string, from: number, n: number, org: string, now: number): LoadEvent[] {
+export function loadBatch(prefix: string, from: number, n: number, org: string, now: number): HostEvent[] {
   const time = new Date(now).toISOString();
-  const out: LoadEvent[] = new Array(n);
+  const out: HostEvent[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const k = from + i;
     out[i] = {
