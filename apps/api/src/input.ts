@@ -1,3 +1,4 @@
+import { isStorableText } from '@metering/catalog';
 import type { FaultDetail } from '@metering/service';
 import { badRequest } from '@metering/service';
 
@@ -22,6 +23,8 @@ export class BodyReader {
     }
     if (v.length === 0 && !opts.optional) this.faults.push({ path: name, message: 'must not be empty' });
     else if (v.length > (opts.max ?? 200)) this.faults.push({ path: name, message: `at most ${opts.max ?? 200} characters` });
+    // Postgres refuses NUL (a 500), and UTF-8 would store an unpaired surrogate as U+FFFD.
+    else if (!isStorableText(v)) this.faults.push({ path: name, message: 'must not contain control characters or unpaired surrogates' });
     else if (opts.pattern && !opts.pattern.test(v)) this.faults.push({ path: name, message: opts.hint ?? `must match ${opts.pattern}` });
     return v;
   }

@@ -3,6 +3,7 @@ import type { Granularity, GroupKey, UsageQuery } from '@metering/db';
 import type { FaultDetail } from '@metering/service';
 
 export const MAX_SPAN_DAYS = 400;
+const MIN_YEAR = 1970;
 const GRANULARITIES: readonly Granularity[] = ['hour', 'day', 'month'];
 const GROUP_KEYS: readonly string[] = ['app', 'region', 'sku'];
 const LOCAL = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/;
@@ -38,6 +39,11 @@ function time(q: RawQuery, name: string, faults: FaultDetail[]): TimeParam | und
   const v = single(q, name, faults);
   if (v === undefined || v === '') {
     faults.push({ path: name, message: 'is required (RFC 3339, e.g. 2026-11-01T00:00:00Z, or a date 2026-11-01 in tz)' });
+    return undefined;
+  }
+  // There is no usage before the Unix epoch, and Postgres has no year 0 (a 500 if asked).
+  if (/^\d{4}/.test(v) && Number(v.slice(0, 4)) < MIN_YEAR) {
+    faults.push({ path: name, message: `must be in the years ${MIN_YEAR} to 9999` });
     return undefined;
   }
   if (LOCAL.test(v)) {

@@ -8,6 +8,15 @@ import { MAX_SPAN_DAYS, parseUsageQuery, RawQuery, TimeParam } from './usage-que
 
 type OutRow = UsageRow & { unit: string };
 
+// Intl (ICU) and Postgres have their own zone databases: a zone ICU knows (US/Pacific-New)
+// may be one Postgres refuses, with a 500 where the query uses it. What Postgres answered
+// about each zone is kept; only names Intl accepted get here, so there are a few hundred.
+const postgresZones = new Map<string, boolean>();
+
+function isUnknownZone(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '22023' && /time zone/.test(String((e as { message?: unknown }).message));
+}
+
 function csvCell(v: string | number): string {
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -23,6 +32,7 @@ export class UsageController {
     const parsed = parseUsageQuery(raw);
     if (!parsed.ok) throw badRequest('invalid query parameters', parsed.faults);
     const { rest, format } = parsed.query;
+    if (!(await this.zoneKnown(rest.tz))) throw badRequest('invalid query parameters', [{ path: 'tz', message: `'${rest.tz}' is not a time zone the database knows` }]);
     const from = await this.resolve(parsed.query.from, rest.tz);
     const to = await this.resolve(parsed.query.to, rest.tz);
     const span = to.getTime() - from.getTime();
@@ -58,6 +68,22 @@ export class UsageController {
         return out;
       }),
     });
+  }
+
+  private async zoneKnown(tz: string): Promise<boolean> {
+    if (tz === 'UTC') return true;
+    let known = postgresZones.get(tz);
+    if (known === undefined) {
+      known = await this.usage.localToInstant('2000-01-01', tz).then(
+        () => true,
+        (e: unknown) => {
+          if (isUnknownZone(e)) return false;
+          throw e;
+        },
+      );
+      postgresZones.set(tz, known);
+    }
+    return known;
   }
 
   private async resolve(t: TimeParam, tz: string): Promise<Date> {

@@ -3,13 +3,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createHttpApp, MeteringConfig } from '@metering/service';
 import { CollectorModule } from './collector.module';
 import { MAX_BODY_BYTES } from './events.controller';
-import { hangUpOnUnreadBody, refuseOversizeBeforeContinue } from './request-body';
+import { refuseOversizeBeforeContinue } from './request-body';
 import { ShutdownDrain } from './shutdown-drain';
 
 export async function createCollectorApp(config: MeteringConfig): Promise<NestExpressApplication> {
   const app = await createHttpApp(CollectorModule.forConfig(config), { service: 'collector', config });
   app.use(app.get(ShutdownDrain).middleware);
-  app.use(hangUpOnUnreadBody);
   refuseOversizeBeforeContinue(app.getHttpServer() as Server, MAX_BODY_BYTES);
   return app;
 }

@@ -7,40 +7,11 @@ const ENCODINGS = new Set(['identity', 'gzip', 'deflate']);
 
 const tooLarge = (limit: number) => new Refusal('too_large', 413, `request body is larger than the limit of ${limit} bytes`);
 
-// How long, and how much, a refused body is still read (and dropped) before the connection closes.
-const LINGER_MS = 2000;
-const LINGER_BYTES = 4 * 1024 * 1024;
-
-/**
- * Express middleware: when a request is refused before its body was read to the end (413,
- * 415, but also 401 for an unknown caller), the connection is half-closed after the answer,
- * what the client still sends is read and dropped for a moment, then the connection closes.
- * Node would otherwise read the rest of the body, however large, to keep the connection.
- * Not closed at once (nor with "Connection: close", which does that): the kernel would answer
- * the unread bytes with a reset, which can reach the client before the answer and destroy it,
- * and the host would see a broken connection instead of the reason.
- */
-export function hangUpOnUnreadBody(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-  res.once('finish', () => {
-    if (req.complete || res.statusCode < 400) return;
-    const socket = req.socket;
-    let dropped = 0;
-    req.on('data', (c: Buffer) => {
-      dropped += c.length;
-      if (dropped > LINGER_BYTES) socket.destroy();
-    });
-    req.resume();
-    socket.end();
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
-  });
-  next();
-}
-
 /**
  * Reads a request body of at most `limit` bytes (after decompression, so a small gzip bomb
  * cannot expand past it). A declared Content-Length over the limit is refused before a byte
  * is read; a chunked body is refused, and no longer read, as soon as it passes the limit
- * (hangUpOnUnreadBody then closes the connection).
+ * (hangUpOnUnreadBody, in @metering/service, then closes the connection).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();

@@ -1,12 +1,32 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { OperatorOnly } from '@metering/auth';
-import { DocumentsRepository, InvoiceView } from '@metering/db';
+import { isPeriod } from '@metering/billing';
+import { isStorableText } from '@metering/catalog';
+import { DocumentsRepository, IdentityRepository, InvoiceView } from '@metering/db';
 import { badRequest, notFound } from '@metering/service';
 import { BillingErrorFilter } from './billing-error.filter';
 import { CloseResult, CloseService } from './close.service';
 import { DocumentsService, Preview } from './documents.service';
+import { InvalidPeriodError } from './errors';
 import { OutboxRelay } from './outbox.relay';
+
+const ORG_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const REASON_MAX = 500;
+
+/** The optional reason of a void: the `reason` string of a JSON object body, cut to 500 characters. */
+function voidReason(body: unknown): string {
+  if (body === undefined) return '';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object, e.g. {"reason": "..."}');
+  const reason = (body as { reason?: unknown }).reason;
+  if (reason === undefined || reason === null) return '';
+  if (typeof reason !== 'string') throw badRequest('the request body has errors', [{ path: 'reason', message: 'must be a string' }]);
+  // Postgres refuses NUL, and an unpaired surrogate would be stored as U+FFFD.
+  if (!isStorableText(reason)) throw badRequest('the request body has errors', [{ path: 'reason', message: 'must not contain control characters or unpaired surrogates' }]);
+  // Cut by code points, so the cut never splits a surrogate pair.
+  const points = Array.from(reason);
+  return points.length > REASON_MAX ? points.slice(0, REASON_MAX).join('') : reason;
+}
 
 /** The billing team's HTTP interface; every route takes the operator token. */
 @Controller('v1/billing')
@@ -16,6 +36,7 @@ export class BillingController {
     private readonly closing: CloseService,
     private readonly docs: DocumentsService,
     private readonly documents: DocumentsRepository,
+    private readonly identities: IdentityRepository,
     private readonly relay: OutboxRelay,
   ) {}
 
@@ -31,8 +52,7 @@ export class BillingController {
   @Post('invoices/:number/void')
   @OperatorOnly()
   async void(@Param('number') number: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
-    const reason = typeof body === 'object' && body !== null && typeof (body as { reason?: unknown }).reason === 'string' ? (body as { reason: string }).reason.slice(0, 500) : '';
-    const { created, credit_note } = await this.docs.void(number, reason);
+    const { created, credit_note } = await this.docs.void(number, voidReason(body));
     res.status(created ? 201 : 200);
     void this.relay.nudge();
     return credit_note;
@@ -48,11 +68,14 @@ export class BillingController {
 
   @Get('preview')
   @OperatorOnly()
-  preview(@Query('org') org: unknown, @Query('period') period: unknown): Promise<Preview> {
+  async preview(@Query('org') org: unknown, @Query('period') period: unknown): Promise<Preview> {
     const faults = [];
     if (typeof org !== 'string' || org === '') faults.push({ path: 'org', message: 'is required: an organization slug' });
+    else if (!ORG_SLUG.test(org)) faults.push({ path: 'org', message: 'must be an organization slug' });
     if (typeof period !== 'string' || period === '') faults.push({ path: 'period', message: 'is required: YYYY-MM' });
     if (faults.length > 0) throw badRequest('invalid query parameters', faults);
+    if (!isPeriod(period as string)) throw new InvalidPeriodError(period as string);
+    if (!(await this.identities.organizationExists(org as string))) throw notFound('organization not found');
     return this.docs.preview(org as string, period as string);
   }
 

@@ -1,7 +1,8 @@
 /** A billing period: a calendar month in UTC, written YYYY-MM. */
 export type Period = string;
 
-const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
+// From year 1000: Date.UTC reads years 0-99 as 1900-1999, and Postgres has no year 0.
+const PERIOD = /^([1-9]\d{3})-(0[1-9]|1[0-2])$/;
 
 export function isPeriod(text: string): boolean {
   return PERIOD.test(text);

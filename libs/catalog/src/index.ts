@@ -29,5 +29,6 @@ export {
 export type { Problem } from './problem';
 export { isProblem } from './problem';
 export { parseRfc3339 } from './rfc3339';
+export { isStorableText } from './text';
 export { validateEvent } from './validate';
 export type { ValidationContext } from './validate';

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import { loadConfig, MeteringConfig } from './config';
+import { BoundedExpressAdapter, hangUpOnUnreadBody, refuseNulInTarget } from './http-edge';
 import { jsonLogger } from './logger';
 import { httpDurationHistogram, METRICS_REGISTRY } from './metrics';
 import { ProblemFilter } from './problem';
@@ -16,11 +17,12 @@ export interface HttpAppOptions {
 }
 
 /**
- * What every service's HTTP side shares: JSON logs, problem details for every error,
- * request latency metrics, graceful shutdown on SIGTERM.
+ * What every service's HTTP side shares: JSON logs, problem details for every error (Node's
+ * own refusals included), request latency metrics, bounded time for slow senders (see
+ * BoundedExpressAdapter), no reading of refused bodies, graceful shutdown on SIGTERM.
  */
 export async function createHttpApp(module: Type<unknown> | DynamicModule, opts: HttpAppOptions): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, {
+  const app = await NestFactory.create<NestExpressApplication>(module, new BoundedExpressAdapter(), {
     logger: jsonLogger(opts.service, opts.config.logLevel),
     bodyParser: opts.bodyParser ?? false,
     // Throw instead of exiting: main() reports the reason, tests see the error.
@@ -39,11 +41,8 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, opts:
     });
     next();
   });
-  // A slow or stalled sender gets 408 within these bounds instead of holding a socket forever.
-  const server = app.getHttpServer() as import('node:http').Server;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  app.use(hangUpOnUnreadBody);
+  app.use(refuseNulInTarget);
   app.enableShutdownHooks();
   if (opts.config.operatorTokenIsDefault) {
     new Logger(opts.service).warn(

@@ -5,3 +5,5 @@ export * from './health';
 export * from './health.module';
 export * from './logger';
 export * from './bootstrap';
+export * from './http-edge';
+export * from './json-body';
