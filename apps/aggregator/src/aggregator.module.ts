@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { DbModule, PG_POOL, pgReadiness, ProjectionStore } from '@metering/db';
 import { BatchConsumerServer, createKafka } from '@metering/kafka';
 import { HealthController, MeteringConfig, METERING_CONFIG, ObservabilityModule, readinessChecks } from '@metering/service';
+import { AggregatorMetrics } from './aggregator.metrics';
 import { DeadLetters } from './dead-letters';
 import { FoldController } from './fold.controller';
 
@@ -41,7 +42,9 @@ export class AggregatorModule {
     return {
       module: AggregatorModule,
       imports: [
-        DbModule.forRoot(config.databaseUrl),
+        // The planner's estimates for a batch's statements can pass the JIT threshold, and
+        // compiling them costs more than running them.
+        DbModule.forRoot(config.databaseUrl, { options: '-c jit=off' }),
         ObservabilityModule.forService('aggregator'),
       ],
       controllers: [HealthController, FoldController],
@@ -49,15 +52,17 @@ export class AggregatorModule {
         { provide: METERING_CONFIG, useValue: config },
         { provide: KAFKA, useFactory: () => createKafka(config.kafkaBrokers, 'aggregator') },
         { provide: DeadLetters, inject: [KAFKA], useFactory: (kafka: Kafka) => new DeadLetters(kafka, config.topics.dlq) },
+        AggregatorMetrics,
         {
           provide: BatchConsumerServer,
-          inject: [KAFKA, ProjectionStore],
-          useFactory: (kafka: Kafka, store: ProjectionStore) =>
+          inject: [KAFKA, ProjectionStore, AggregatorMetrics],
+          useFactory: (kafka: Kafka, store: ProjectionStore, metrics: AggregatorMetrics) =>
             new BatchConsumerServer({
               kafka,
               groupId: config.consumerGroup,
               topic: config.topics.usage,
               storedOffsets: () => store.storedOffsets(config.consumerGroup, config.topics.usage),
+              onAssignment: () => metrics.assigned(),
             }),
         },
         DeadLettersLifecycle,
@@ -68,6 +73,7 @@ export class AggregatorModule {
             name: 'kafka-consumer',
             check: async () => {
               if (!consumer.isRunning) throw new Error('consumer not running');
+              if (!consumer.isAssigned) throw new Error('consumer not in its group yet (joining or rebalancing)');
             },
           },
         ]),

@@ -1,11 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
-import type { BatchMessage } from '@metering/kafka';
-
-export interface Poison {
-  message: BatchMessage;
-  reason: string;
-}
+import type { Poison } from './decode-batch';
 
 /**
  * Messages the fold cannot use go to the dead-letter topic as they were, with where they came

@@ -5,7 +5,7 @@ import type { FaultDetail } from '@metering/service';
 export const MAX_SPAN_DAYS = 400;
 const MIN_YEAR = 1970;
 const GRANULARITIES: readonly Granularity[] = ['hour', 'day', 'month'];
-const GROUP_KEYS: readonly string[] = ['app', 'region', 'sku'];
+const GROUP_KEYS: readonly string[] = ['app', 'region', 'sku', 'resource'];
 const LOCAL = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/;
 
 export type RawQuery = Record<string, string | string[] | undefined>;
@@ -78,8 +78,7 @@ export function parseUsageQuery(q: RawQuery): { ok: true; query: ParsedUsageQuer
   if (!isTimeZone(tz)) faults.push({ path: 'tz', message: `'${tz}' is not an IANA time zone` });
   const groupBy: GroupKey[] = [];
   for (const key of all(q, 'group_by')) {
-    if (key === 'resource') faults.push({ path: 'group_by', message: 'resource is not available yet: the per-resource projection comes later' });
-    else if (!GROUP_KEYS.includes(key)) faults.push({ path: 'group_by', message: `'${key}' is not one of app, region, sku, resource` });
+    if (!GROUP_KEYS.includes(key)) faults.push({ path: 'group_by', message: `'${key}' is not one of app, region, sku, resource` });
     else if (key !== 'sku' && !groupBy.includes(key as GroupKey)) groupBy.push(key as GroupKey);
   }
   const format = single(q, 'format', faults) ?? 'json';

@@ -27,6 +27,11 @@ describe('parseUsageQuery', () => {
     expect(r.ok && r.query.rest.filters).toEqual({ region: ['ord', 'fra'], app: [], sku: ['volume.storage'] });
   });
 
+  it('given resource among the keys, then it is kept (the per-resource projection answers)', () => {
+    const r = parseUsageQuery({ ...base, group_by: 'resource,region' });
+    expect(r.ok && r.query.rest.groupBy).toEqual(['resource', 'region']);
+  });
+
   it('given dates without offsets, then they are wall-clock times in tz for the database to resolve', () => {
     const r = parseUsageQuery({ from: '2026-11-01', to: '2026-12-01', tz: 'Europe/Paris', granularity: 'day' });
     expect(r.ok && [r.query.from, r.query.to, r.query.rest.tz]).toEqual([{ local: '2026-11-01' }, { local: '2026-12-01' }, 'Europe/Paris']);

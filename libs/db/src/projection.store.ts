@@ -1,29 +1,35 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
+import type { UsageFold } from '@metering/metering';
+import { dateArray, timestamptzArray, uuidArray } from './pg-binary';
 import { PG_POOL } from './pool';
-
-/** One hourly bucket of the fold, ready to be added to the projection. */
-export interface HourlyRow {
-  org: string;
-  hour: number; // epoch ms of the UTC hour's start
-  sku: string;
-  app: string;
-  region: string;
-  quantity: string; // exact decimal
-  events: number;
-}
-
-/** What the store needs of an event to deduplicate it. */
-export interface Identified {
-  source: string;
-  id: string;
-  time: number; // epoch ms
-}
+import { checked, LIVE_TABLES, PROJECTION_TABLES, ProjectionTables, projectionStatement } from './projection-tables';
 
 export interface PartitionPosition {
   group: string;
   topic: string;
   partition: number;
+}
+
+/** The dedup identity of each event of a batch (UsageColumns is one). */
+export interface DedupKeys {
+  /** The UTC day of each event's time, in days since 1970-01-01: its seen-id partition. */
+  readonly days: Int32Array;
+  /** The 16-byte key of each event as four words: event i at 4i..4i+3. */
+  readonly words: Int32Array;
+  /** Of the events from..to-1, the first of each distinct (day, key), in order. */
+  firstOfEach(from: number, to: number): Int32Array;
+}
+
+/** One partition batch, decoded, validated and keyed. */
+export interface KeyedBatch {
+  /** The offset of each valid event, in offset order; events are referred to by index. */
+  offsets: ArrayLike<number>;
+  keys: DedupKeys;
+  /** The offset of the batch's first message (valid or not). */
+  firstOffset: bigint;
+  /** One past the batch's last message: where the partition resumes. */
+  nextOffset: bigint;
 }
 
 export type BatchOutcome =
@@ -32,6 +38,8 @@ export type BatchOutcome =
   | { status: 'gap'; nextOffset: bigint };
 
 const DAY_MS = 86_400_000;
+/** What Postgres raises for a row that no partition of seen_events takes. */
+const CHECK_VIOLATION = '23514';
 
 export function utcDay(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
@@ -40,14 +48,32 @@ export function utcDay(ms: number): string {
 /**
  * The aggregator's write side. applyBatch is the exactly-once step: in one transaction it
  * locks the partition's stored offset, drops what was applied before, records the batch's
- * event ids keeping only those never seen, adds only those to the projection and moves the
- * offset. A crash anywhere leaves either all of it or none of it.
+ * event keys keeping only those never seen, adds only those events to the projections and
+ * moves the offset. A crash anywhere leaves either all of it or none of it.
  */
 @Injectable()
 export class ProjectionStore {
-  private readonly knownDays = new Set<string>();
+  private readonly knownDays = new Set<number>();
+  private readonly seenSql: string;
+  private readonly projectSql: string;
 
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Optional() @Inject(PROJECTION_TABLES) readonly tables: ProjectionTables = LIVE_TABLES,
+  ) {
+    // Sorted by key, the inserts walk the index in order instead of jumping around it; the
+    // ids already seen come back as ordinals (few), not the new ones (most).
+    this.seenSql = `
+      WITH input AS (
+        SELECT t.day, t.key, t.i FROM unnest($1::date[], $2::uuid[]) WITH ORDINALITY AS t(day, key, i)
+      ), ins AS (
+        INSERT INTO ${checked(tables.seen)} (day, key) SELECT day, key FROM input ORDER BY key
+        ON CONFLICT DO NOTHING
+        RETURNING day, key
+      )
+      SELECT i::int4 FROM input WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.key = input.key AND ins.day = input.day)`;
+    this.projectSql = projectionStatement(tables);
+  }
 
   /** Stored next offsets of these partitions (absent = never folded). */
   async storedOffsets(group: string, topic: string): Promise<Map<number, bigint>> {
@@ -58,56 +84,39 @@ export class ProjectionStore {
     return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
   }
 
-  /**
-   * @param items the batch's events in offset order, already decoded and valid
-   * @param firstOffset the offset of the batch's first message (valid or not)
-   * @param nextOffset one past the batch's last message
-   * @param fold turns the events that are new into projection rows
-   */
-  async applyBatch<E extends Identified>(
-    pos: PartitionPosition,
-    items: ReadonlyArray<{ offset: bigint; event: E }>,
-    firstOffset: bigint,
-    nextOffset: bigint,
-    fold: (fresh: E[]) => HourlyRow[],
-  ): Promise<BatchOutcome> {
-    await this.ensureDays(items);
+  /** @param fold turns the events that are new (their indexes) into projection rows */
+  async applyBatch(pos: PartitionPosition, batch: KeyedBatch, fold: (fresh: Int32Array) => UsageFold): Promise<BatchOutcome> {
+    if (this.tables.seenPartitioned) await this.ensureDays(batch.keys.days);
     const client = await this.pool.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
       const stored = await this.lockOffset(client, pos);
-      if (stored !== null && firstOffset > stored) {
+      if (stored !== null && batch.firstOffset > stored) {
         await client.query('ROLLBACK');
         return { status: 'gap', nextOffset: stored };
       }
-      const from = stored ?? firstOffset;
-      if (nextOffset <= from) {
+      const from = stored ?? batch.firstOffset;
+      const count = batch.offsets.length;
+      if (batch.nextOffset <= from) {
         await client.query('ROLLBACK');
-        return { status: 'applied', fresh: 0, duplicates: 0, alreadyApplied: items.length, nextOffset: from };
+        return { status: 'applied', fresh: 0, duplicates: 0, alreadyApplied: count, nextOffset: from };
       }
-      const pending = items.filter((i) => i.offset >= from);
-      const fresh = await this.recordSeen(client, pending.map((i) => i.event));
-      const rows = fold(fresh);
-      await this.addToProjection(client, rows);
-      await client.query(
-        `INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset, updated_at)
-         VALUES ($1, $2, $3, $4, now())
-         ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
-        [pos.group, pos.topic, pos.partition, nextOffset.toString()],
-      );
+      let skip = 0;
+      const start = Number(from);
+      while (skip < count && batch.offsets[skip]! < start) skip++;
+      const fresh = await this.recordSeen(client, batch.keys, skip, count);
+      const rows = fold(fresh.indexes);
+      await client.query({ name: `project:${this.tables.hourly}`, text: this.projectSql, values: projectionValues(rows, pos, batch.nextOffset) });
       await client.query('COMMIT');
-      return {
-        status: 'applied',
-        fresh: fresh.length,
-        duplicates: pending.length - fresh.length,
-        alreadyApplied: items.length - pending.length,
-        nextOffset,
-      };
+      return { status: 'applied', fresh: fresh.indexes.length, duplicates: count - skip - fresh.indexes.length, alreadyApplied: skip, nextOffset: batch.nextOffset };
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      // A day partition this process thought it had was dropped (by another instance's window
+      // upkeep): forget what it knows, so that the retry creates it again.
+      if (typeof e === 'object' && e !== null && 'code' in e && e.code === CHECK_VIOLATION) this.knownDays.clear();
       throw e;
     } finally {
       client.release(broken);
@@ -117,6 +126,7 @@ export class ProjectionStore {
   /** Drops seen-id partitions older than the dedup window (35 days of accepted lateness + 1). */
   async dropExpiredSeen(now: number, keepDays = 36): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>('SELECT drop_seen_partitions($1::date) AS n', [utcDay(now - keepDays * DAY_MS)]);
+    this.knownDays.clear();
     return rows[0]?.n ?? 0;
   }
 
@@ -125,24 +135,26 @@ export class ProjectionStore {
     this.knownDays.clear();
   }
 
-  private async ensureDays(items: ReadonlyArray<{ event: Identified }>): Promise<void> {
-    const missing = new Set<string>();
-    for (const { event } of items) {
-      const day = utcDay(event.time);
-      if (!this.knownDays.has(day)) missing.add(day);
+  private async ensureDays(days: Int32Array): Promise<void> {
+    let missing: Set<number> | null = null;
+    for (let i = 0; i < days.length; i++) {
+      if (!this.knownDays.has(days[i]!)) (missing ??= new Set()).add(days[i]!);
     }
-    for (const day of missing) {
-      await this.pool.query('SELECT ensure_seen_partitions($1::date, $1::date)', [day]);
+    for (const day of missing ?? []) {
+      const text = utcDay(day * DAY_MS);
+      await this.pool.query('SELECT ensure_seen_partitions($1::date, $1::date)', [text]);
       this.knownDays.add(day);
     }
   }
 
   /** The stored next offset, row-locked for this transaction (null: this partition is new). */
   private async lockOffset(client: PoolClient, pos: PartitionPosition): Promise<bigint | null> {
-    const { rows } = await client.query<{ next_offset: string }>(
-      'SELECT next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
-      [pos.group, pos.topic, pos.partition],
-    );
+    const select = {
+      name: 'lock-offset',
+      text: 'SELECT next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+      values: [pos.group, pos.topic, pos.partition],
+    };
+    const { rows } = await client.query<{ next_offset: string }>(select);
     if (rows[0]) return BigInt(rows[0].next_offset);
     // Two instances meeting a new partition at once: the loser's insert waits for the
     // winner's commit, inserts nothing, and then reads the winner's offset under lock.
@@ -152,73 +164,36 @@ export class ProjectionStore {
       [pos.group, pos.topic, pos.partition],
     );
     if (inserted.rowCount === 1) return null;
-    const again = await client.query<{ next_offset: string }>(
-      'SELECT next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
-      [pos.group, pos.topic, pos.partition],
-    );
+    const again = await client.query<{ next_offset: string }>(select);
     return BigInt(again.rows[0]!.next_offset);
   }
 
-  /** Records the events' ids and returns the events never seen before (first of each id). */
-  private async recordSeen<E extends Identified>(client: PoolClient, events: E[]): Promise<E[]> {
-    if (events.length === 0) return [];
-    const days: string[] = new Array(events.length);
-    const sources: string[] = new Array(events.length);
-    const ids: string[] = new Array(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      days[i] = utcDay(e.time);
-      sources[i] = e.source;
-      ids[i] = e.id;
-    }
-    const { rows } = await client.query<{ source: string; id: string; day: string }>(
-      `INSERT INTO seen_events (day, source, id)
-       SELECT * FROM unnest($1::date[], $2::text[], $3::text[])
-       ON CONFLICT DO NOTHING
-       RETURNING source, id, to_char(day, 'YYYY-MM-DD') AS day`,
-      [days, sources, ids],
-    );
-    const inserted = new Set(rows.map((r) => `${r.day}\u0000${r.source}\u0000${r.id}`));
-    const fresh: E[] = [];
-    for (let i = 0; i < events.length; i++) {
-      const key = `${days[i]}\u0000${sources[i]}\u0000${ids[i]}`;
-      // delete: a second copy of the same id inside this batch is a duplicate too
-      if (inserted.delete(key)) fresh.push(events[i]!);
-    }
-    return fresh;
+  /** Records the keys of the events from..to-1; returns those never seen before (first of each key). */
+  private async recordSeen(client: PoolClient, keys: DedupKeys, from: number, to: number): Promise<{ indexes: Int32Array }> {
+    const distinct = keys.firstOfEach(from, to);
+    if (distinct.length === 0) return { indexes: distinct };
+    const { rows } = await client.query<[number]>({
+      name: `seen:${this.tables.seen}`,
+      text: this.seenSql,
+      values: [dateArray(keys.days, distinct), uuidArray(keys.words, distinct)],
+      rowMode: 'array',
+    });
+    if (rows.length === 0) return { indexes: distinct };
+    const before = new Set(rows.map((r) => r[0] - 1)); // ordinals count from 1
+    return { indexes: distinct.filter((_, n) => !before.has(n)) };
   }
+}
 
-  private async addToProjection(client: PoolClient, rows: HourlyRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const cols = { org: [] as string[], hour: [] as string[], sku: [] as string[], app: [] as string[], region: [] as string[], qty: [] as string[], events: [] as number[] };
-    for (const r of rows) {
-      cols.org.push(r.org);
-      cols.hour.push(new Date(r.hour).toISOString());
-      cols.sku.push(r.sku);
-      cols.app.push(r.app);
-      cols.region.push(r.region);
-      cols.qty.push(r.quantity);
-      cols.events.push(r.events);
-    }
-    // One round trip: the hourly projection and its monthly rollup (what a period close reads).
-    await client.query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::bigint[])
-                  AS t(org, hour, sku, app, region, quantity, events)
-       ), hourly AS (
-         INSERT INTO usage_hourly (org, hour, sku, app, region, quantity, events)
-         SELECT * FROM input
-         ON CONFLICT (org, hour, sku, app, region) DO UPDATE
-           SET quantity = usage_hourly.quantity + EXCLUDED.quantity,
-               events = usage_hourly.events + EXCLUDED.events
-       )
-       INSERT INTO usage_monthly (period, org, sku, quantity, events)
-       SELECT (date_trunc('month', hour AT TIME ZONE 'UTC'))::date, org, sku, sum(quantity), sum(events)
-         FROM input GROUP BY 1, 2, 3
-       ON CONFLICT (period, org, sku) DO UPDATE
-         SET quantity = usage_monthly.quantity + EXCLUDED.quantity,
-             events = usage_monthly.events + EXCLUDED.events`,
-      [cols.org, cols.hour, cols.sku, cols.app, cols.region, cols.qty, cols.events],
-    );
-  }
+function projectionValues(rows: UsageFold, pos: PartitionPosition, nextOffset: bigint): unknown[] {
+  const h = rows.hourly;
+  const r = rows.resources;
+  return [
+    h.map((b) => b.org), timestampsOf(h), h.map((b) => b.sku), h.map((b) => b.app), h.map((b) => b.region), h.map((b) => b.quantity), h.map((b) => b.events),
+    r.map((b) => b.org), timestampsOf(r), r.map((b) => b.sku), r.map((b) => b.app), r.map((b) => b.region), r.map((b) => b.resource), r.map((b) => b.quantity), r.map((b) => b.events),
+    nextOffset.toString(), pos.group, pos.topic, pos.partition,
+  ];
+}
+
+function timestampsOf(rows: readonly { hour: number }[]): Buffer {
+  return timestamptzArray(rows.map((b) => b.hour));
 }

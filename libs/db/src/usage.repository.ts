@@ -4,7 +4,7 @@ import { PG_POOL } from './pool';
 import type { OrgId } from './tenancy';
 
 export type Granularity = 'hour' | 'day' | 'month';
-export type GroupKey = 'app' | 'region';
+export type GroupKey = 'app' | 'region' | 'resource';
 
 export interface UsageQuery {
   from: Date; // inclusive
@@ -20,15 +20,24 @@ export interface UsageRow {
   end: string;
   app?: string;
   region?: string;
+  resource?: string;
   sku: string;
   quantity: string;
   events: number;
 }
 
 const STEP: Record<Granularity, string> = { hour: '1 hour', day: '1 day', month: '1 month' };
+
+/**
+ * The projection a query reads: per resource only when it groups by resource; every other
+ * query reads the hourly projection, which never holds a row per resource.
+ */
+export function usageTable(groupBy: readonly GroupKey[]): 'usage_resource_hourly' | 'usage_hourly' {
+  return groupBy.includes('resource') ? 'usage_resource_hourly' : 'usage_hourly';
+}
 const UTC_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
 
-/** The read side of the hourly projection; every read names the organization it is for. */
+/** The read side of the usage projections; every read names the organization it is for. */
 @Injectable()
 export class UsageRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -58,7 +67,7 @@ export class UsageRepository {
       WITH p AS (SELECT $4::text AS tz, $5::interval AS step),
       b AS (
         SELECT ${bucket} AS start, ${keys.join(', ')}, sum(quantity) AS quantity, sum(events) AS events
-          FROM usage_hourly, p
+          FROM ${usageTable(q.groupBy)}, p
          WHERE ${where.join(' AND ')}
          GROUP BY 1, ${keys.map((_, i) => i + 2).join(', ')}
       )

@@ -5,3 +5,5 @@ export * from './usage-codec';
 export * from './billing-codec';
 export * from './usage-producer';
 export * from './batch-consumer.server';
+export * from './usage-fold-decoder';
+export * from './topic-replayer';
