@@ -1,16 +1,17 @@
 /**
  * `npm run demo`: the pipeline doing its job on a simulated fleet. Starts the four services
  * (unless they already run), creates organizations and one platform host per region, replays
- * the last 24 hours of a fleet through the collector, waits until the aggregator has folded
- * everything, and prints each organization's usage as the API reports it.
+ * the last 30 days of a 10,000-machine fleet through the collector, waits until the aggregator
+ * has folded everything, closes the last full month and prints the invoices, then the
+ * dashboard's address with a token to sign in with.
  *
- *   npm run demo -- [--machines 1000] [--hours 24] [--exit]
+ *   npm run demo -- [--machines 10000] [--days 30] [--exit]
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { continentOf, unitOf } from '@metering/catalog';
+import { continentOf } from '@metering/catalog';
 import { fleetEvents, HostEvent, simulateFleet } from '@metering/fleet';
 import { loadConfig } from '@metering/service';
 
@@ -22,9 +23,11 @@ const ORGS = [
   ['umbrella', 'Umbrella Health'],
   ['hooli', 'Hooli'],
   ['piedpiper', 'Pied Piper'],
+  ['soylent', 'Soylent'],
+  ['stark', 'Stark Industries'],
 ] as const;
 const BATCH = 1000;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 8;
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -117,23 +120,10 @@ async function postAll(events: Iterable<HostEvent>, tokens: Map<string, string>)
   return { posted, rejected };
 }
 
-function human(sku: string, quantity: string): string {
-  const q = Number(quantity);
-  switch (unitOf(sku)) {
-    case 'second':
-      return `${(q / 3600).toLocaleString('en-US', { maximumFractionDigits: 1 })} h`;
-    case 'byte':
-      return `${(q / 1e9).toLocaleString('en-US', { maximumFractionDigits: 1 })} GB`;
-    case 'gb-second':
-      return `${(q / 2_592_000).toLocaleString('en-US', { maximumFractionDigits: 2 })} GB-month`;
-    default:
-      return quantity;
-  }
-}
-
 async function main(): Promise<void> {
-  const machines = arg('machines', 1000);
-  const hours = arg('hours', 24);
+  const machines = arg('machines', 10_000);
+  const days = arg('days', 30);
+  if (days > 34) throw new Error('--days: at most 34 (the collector refuses events over 35 days old)');
   const home = process.env['METERING_HOME'] ?? join(homedir(), '.cache', 'usage-metering');
   mkdirSync(join(home, 'logs'), { recursive: true });
   const child = await startServices(join(home, 'logs', 'services.log'));
@@ -150,37 +140,50 @@ async function main(): Promise<void> {
   }
 
   const toHour = Math.floor(Date.now() / HOUR) * HOUR;
-  const fromHour = toHour - hours * HOUR;
+  const fromHour = toHour - days * 24 * HOUR;
   const started = Date.now();
-  console.log(`replaying ${machines} machines x ${hours} h (${new Date(fromHour).toISOString()} .. ${new Date(toHour).toISOString()}) through the collector`);
+  console.log(`replaying ${machines.toLocaleString('en-US')} machines x ${days} days (${new Date(fromHour).toISOString()} .. ${new Date(toHour).toISOString()}) through the collector`);
   const { posted, rejected } = await postAll(fleetEvents(fleet, fromHour, toHour), tokens);
   const postSeconds = (Date.now() - started) / 1000;
   console.log(`posted ${posted.toLocaleString('en-US')} events in ${postSeconds.toFixed(1)} s (${Math.round(posted / postSeconds).toLocaleString('en-US')} events/s), ${rejected} rejected`);
 
   const window = `from=${new Date(fromHour).toISOString()}&to=${new Date(toHour).toISOString()}&granularity=month&group_by=region`;
   const usageOf = async (org: string) => (await call(`${url.api}/v1/orgs/${org}/usage?${window}`, op)).json.rows as { region: string; sku: string; quantity: string; events: number }[];
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 15 * 60_000;
   for (;;) {
     const counted = (await Promise.all(ORGS.map(([o]) => usageOf(o)))).flat().reduce((s, r) => s + r.events, 0);
     if (counted >= posted) break;
-    if (Date.now() > deadline) throw new Error(`the aggregator folded ${counted} of ${posted} events in 2 minutes; see the services log`);
-    await new Promise((r) => setTimeout(r, 250));
+    if (Date.now() > deadline) throw new Error(`the aggregator folded ${counted} of ${posted} events in 15 minutes; see the services log`);
+    await new Promise((r) => setTimeout(r, 500));
   }
-  console.log(`folded into the hourly projection ${((Date.now() - started) / 1000).toFixed(1)} s after the first post\n`);
+  console.log(`folded into the projections ${((Date.now() - started) / 1000).toFixed(1)} s after the first post\n`);
 
   for (const [org, name] of ORGS) {
     const rows = await usageOf(org);
     const continents = new Set(rows.map((r) => continentOf(r.region)?.code ?? '?'));
-    const sums = new Map<string, number>();
-    for (const r of rows) sums.set(r.sku, (sums.get(r.sku) ?? 0) + Number(r.quantity));
     const ms = fleet.filter((m) => m.org === org).length;
-    console.log(`${name} (${org}): ${ms} machines in ${new Set(rows.map((r) => r.region)).size} regions on ${[...continents].sort().join(', ')}; ${rows.reduce((s, r) => s + r.events, 0).toLocaleString('en-US')} events`);
-    for (const sku of [...sums.keys()].sort()) console.log(`  ${sku.padEnd(32)} ${human(sku, String(sums.get(sku)))}`);
+    console.log(`${name} (${org}): ${ms.toLocaleString('en-US')} machines in ${new Set(rows.map((r) => r.region)).size} regions on ${[...continents].sort().join(', ')}; ${rows.reduce((s, r) => s + r.events, 0).toLocaleString('en-US')} events`);
   }
-  console.log(`\nAPI: ${url.api}  (e.g. curl -H "Authorization: Bearer $METERING_OPERATOR_TOKEN" "${url.api}/v1/orgs/acme/usage?${window}")`);
+
+  // The last full month: the part of it inside the replayed window is what it bills.
+  const period = new Date(Date.UTC(new Date(toHour).getUTCFullYear(), new Date(toHour).getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+  const close = await call(`${url.invoicing}/v1/billing/periods/${period}/close`, op, {});
+  if (close.status !== 200) throw new Error(`closing ${period}: ${close.status} ${JSON.stringify(close.json)}`);
+  const invoices = close.json.invoices as { number: string; org: string; total: string }[];
+  const total = invoices.reduce((s, i) => s + Number(i.total), 0);
+  console.log(`\nclosed ${period}: ${invoices.length} invoices (${close.json.created} new), together $${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`);
+  for (const i of invoices) console.log(`  ${i.number}  ${i.org.padEnd(12)} $${Number(i.total).toLocaleString('en-US', { minimumFractionDigits: 2 }).padStart(14)}`);
+
+  // A billing member of the largest organization, to sign in to the dashboard with.
+  const [org] = ORGS[0];
+  await call(`${url.api}/v1/orgs/${org}/members`, op, { email: `demo@${org}.example`, role: 'billing' });
+  const member = await call(`${url.api}/v1/orgs/${org}/tokens`, op, { email: `demo@${org}.example`, name: 'demo' });
+  console.log(`\ndashboard: ${url.api}/   (sign in as demo@${org}.example with ${member.json.token})`);
+  console.log(`invoice:   ${url.api}/v1/orgs/${org}/invoices/${invoices.find((i) => i.org === org)?.number ?? ''}?format=html (same token, as Authorization: Bearer)`);
+  console.log(`API docs:  ${url.api}/docs`);
 
   if (child && process.stdout.isTTY && !process.argv.includes('--exit')) {
-    console.log('services keep running; Ctrl-C stops them');
+    console.log('\nservices keep running; Ctrl-C stops them');
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
   if (child) {

@@ -5,6 +5,8 @@
  *   void INV-000042 [reason]  issue a credit note negating an invoice
  *   preview ORG YYYY-MM       the invoice closing would make now (for the open month: the running bill)
  *   reconcile                 projected against billed usage, per closed period, org and SKU
+ *   verify                    rebuild the projections from Kafka in a scratch database, replay
+ *                             every close there and compare every invoice's content hash
  *
  * Runs in-process against DATABASE_URL and KAFKA_BROKERS, like the invoicing service.
  */
@@ -17,9 +19,10 @@ import { DocumentsService } from './documents.service';
 import { InvoicingCoreModule } from './invoicing-core.module';
 import { OutboxRelay } from './outbox.relay';
 import { ProgressBar } from './progress';
+import { verify } from './verify';
 import { MissingPriceError } from '@metering/billing';
 
-const USAGE = `usage: npm run billing -- close YYYY-MM | void INV-NNNNNN [reason] | preview ORG YYYY-MM | reconcile`;
+const USAGE = `usage: npm run billing -- close YYYY-MM | void INV-NNNNNN [reason] | preview ORG YYYY-MM | reconcile | verify`;
 
 const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
@@ -30,6 +33,15 @@ async function main(args: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
+  if (command === 'verify') {
+    const report = await verify(config);
+    for (const p of report.periods) {
+      const bad = [...p.mismatched, ...p.missing.map((n) => `${n} (not replayed)`), ...p.extra.map((o) => `${o} (only in the replay)`)];
+      console.log(`${p.period}: ${p.matched}/${p.invoices} invoices hash the same${bad.length > 0 ? `; differ: ${bad.join(', ')}` : ''}`);
+    }
+    console.log(report.periods.length === 0 ? 'no closed periods to verify' : `${report.ok ? 'verified' : 'MISMATCH'} in ${report.seconds.toFixed(1)} s`);
+    return report.ok ? 0 : 1;
+  }
   const app = await NestFactory.createApplicationContext(InvoicingCoreModule.forConfig(config), { logger: ['error', 'warn'], abortOnError: false });
   try {
     switch (command) {
