@@ -2,6 +2,7 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@n
 import type { Pool, PoolConfig } from 'pg';
 import { AuditRepository } from './audit.repository';
 import { BillingRepository } from './billing.repository';
+import { CostRepository } from './cost.repository';
 import { DocumentsRepository } from './documents.repository';
 import { IdentityRepository } from './identity.repository';
 import { createPool, PG_POOL } from './pool';
@@ -31,7 +32,8 @@ export class DbModule {
       BillingRepository,
       DocumentsRepository,
       AuditRepository,
+      CostRepository,
     ];
-    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, AuditRepository] };
+    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, AuditRepository, CostRepository] };
   }
 }

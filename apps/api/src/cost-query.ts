@@ -1,0 +1,77 @@
+import type { CostGranularity, CostKey } from '@metering/db';
+import { COST_KEYS } from '@metering/db';
+import type { FaultDetail } from '@metering/service';
+import { parseUsageQuery, RawQuery, TimeParam } from './usage-query';
+
+export const MAX_LIMIT = 1000;
+
+export interface ParsedCostQuery {
+  from: TimeParam;
+  to: TimeParam;
+  granularity: CostGranularity;
+  tz: string;
+  groupBy: CostKey[];
+  filters: Record<CostKey, string[]>;
+  order: 'time' | 'amount';
+  limit: number | null;
+  format: 'json' | 'csv';
+}
+
+function all(q: RawQuery, name: string): string[] {
+  const v = q[name];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function single(q: RawQuery, name: string, faults: FaultDetail[]): string | undefined {
+  const v = q[name];
+  if (!Array.isArray(v)) return v;
+  faults.push({ path: name, message: 'given more than once' });
+  return undefined;
+}
+
+/**
+ * The cost endpoint's parameters: those it shares with usage (from, to, granularity, tz,
+ * filters, format) are read by parseUsageQuery, so both endpoints accept and refuse the same
+ * things; the rest (group_by with resource and without an implied sku, granularity=total,
+ * the resource filter, order, limit) are read here. Every bad parameter is named.
+ */
+export function parseCostQuery(q: RawQuery): { ok: true; query: ParsedCostQuery } | { ok: false; faults: FaultDetail[] } {
+  const faults: FaultDetail[] = [];
+  const own = new Set(['group_by', 'resource', 'order', 'limit']);
+  const shared: RawQuery = Object.fromEntries(Object.entries(q).filter(([k]) => !own.has(k)));
+  const total = q['granularity'] === 'total';
+  if (total) delete shared['granularity'];
+  const usage = parseUsageQuery(shared);
+  if (!usage.ok) faults.push(...usage.faults);
+
+  const groupBy: CostKey[] = [];
+  for (const key of all(q, 'group_by')) {
+    if (!COST_KEYS.includes(key as CostKey)) faults.push({ path: 'group_by', message: `'${key}' is not one of ${COST_KEYS.join(', ')}` });
+    else if (!groupBy.includes(key as CostKey)) groupBy.push(key as CostKey);
+  }
+  const order = single(q, 'order', faults) ?? 'time';
+  if (order !== 'time' && order !== 'amount') faults.push({ path: 'order', message: 'time or amount' });
+  const limitText = single(q, 'limit', faults);
+  let limit: number | null = null;
+  if (limitText !== undefined) {
+    limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= MAX_LIMIT)) faults.push({ path: 'limit', message: `an integer from 1 to ${MAX_LIMIT}` });
+  }
+  if (!usage.ok || faults.length > 0) return { ok: false, faults };
+  const { from, to, format, rest } = usage.query;
+  return {
+    ok: true,
+    query: {
+      from,
+      to,
+      format,
+      granularity: total ? 'total' : rest.granularity,
+      tz: rest.tz,
+      groupBy,
+      filters: { ...rest.filters, resource: all(q, 'resource') },
+      order: order as 'time' | 'amount',
+      limit,
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { PG_POOL } from './pool';
+import { closedDays, DaySpan, ResourceDays } from './resource-days';
+import type { OrgId } from './tenancy';
+import type { Granularity } from './usage.repository';
+
+/** `total`: one row per key over the whole range, for breakdowns and top-N. */
+export type CostGranularity = Granularity | 'total';
+export type CostKey = 'sku' | 'app' | 'region' | 'resource';
+export const COST_KEYS: readonly CostKey[] = ['sku', 'app', 'region', 'resource'];
+
+export interface CostQuery {
+  from: Date; // inclusive
+  to: Date; // exclusive
+  granularity: CostGranularity;
+  tz: string;
+  /** In the order given; rows are ordered by start, then these. sku is a key only if named. */
+  groupBy: CostKey[];
+  filters: Record<CostKey, string[]>;
+  /** `amount`: largest first (top-N with `limit`). */
+  order: 'time' | 'amount';
+  limit: number | null;
+}
+
+export interface CostRow {
+  start: string;
+  end: string;
+  sku?: string;
+  app?: string;
+  region?: string;
+  resource?: string;
+  /** Only when sku is a key: quantities of different units do not add up. */
+  quantity?: string;
+  /** Exact (not rounded): usage × the unit price in force at each hour. */
+  amount: string;
+}
+
+export interface CostAnswer {
+  rows: CostRow[];
+  /** Exact sum over every matching row, also those past `limit`. */
+  total: string;
+  /** How many rows matched before `limit`. */
+  totalRows: number;
+}
+
+const STEP: Record<Granularity, string> = { hour: '1 hour', day: '1 day', month: '1 month' };
+const UTC_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
+
+/** Queries that name a resource read the per-resource projection; all others the far smaller hourly one. */
+export function costTable(q: Pick<CostQuery, 'groupBy' | 'filters'>): 'usage_resource_hourly' | 'usage_hourly' {
+  return q.groupBy.includes('resource') || q.filters.resource.length > 0 ? 'usage_resource_hourly' : 'usage_hourly';
+}
+
+/**
+ * Cost estimates: projected usage priced at the unit price in force at each hour. Every read
+ * names the organization it is for.
+ */
+@Injectable()
+export class CostRepository {
+  private readonly days: ResourceDays;
+
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {
+    this.days = new ResourceDays(pool);
+  }
+
+  /** Resolves a wall-clock time without an offset (e.g. "2026-11-01") in a time zone. */
+  async localToInstant(local: string, tz: string): Promise<Date> {
+    const { rows } = await this.pool.query<{ t: Date }>('SELECT ($1::timestamp AT TIME ZONE $2) AS t', [local, tz]);
+    return rows[0]!.t;
+  }
+
+  /**
+   * Changes whenever what a cost answer of `org` over [from, to) is made of may have changed:
+   * the organization's monthly rollup for the months the range touches (the aggregator writes
+   * it in the same statement as the hourly and per-resource rows, and its event counts only
+   * grow), the identity of the projection tables (a rebuild swaps them in), and the price book
+   * (which only gains rows). Folds of other organizations or other months change nothing here,
+   * so their answers stay cached. A handful of index lookups, cheap to ask per request.
+   */
+  async watermark(org: OrgId, from: Date, to: Date): Promise<string> {
+    const { rows } = await this.pool.query<{ w: string }>(
+      `SELECT concat_ws('/', m.events, m.quantity, 'usage_hourly'::regclass::oid, 'usage_resource_hourly'::regclass::oid, p.n, p.at) AS w
+         FROM (SELECT coalesce(sum(events), 0) AS events, coalesce(sum(quantity), 0) AS quantity FROM usage_monthly
+                WHERE org = $1 AND period >= (date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC'))::date
+                  AND period < $3::timestamptz AT TIME ZONE 'UTC') m,
+              (SELECT count(*) AS n, coalesce(max(created_at)::text, '') AS at FROM prices) p`,
+      [org, from, to],
+    );
+    return rows[0]!.w;
+  }
+
+  async costs(org: OrgId, q: CostQuery): Promise<CostAnswer> {
+    const params: unknown[] = [];
+    // Postgres refuses parameters a statement does not use, so each is added where it is used.
+    const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
+    const orgP = param(org, 'text');
+    const from = param(q.from.toISOString(), 'timestamptz');
+    const to = param(q.to.toISOString(), 'timestamptz');
+    const where = [`u.org = ${orgP}`, `u.hour >= ${from}`, `u.hour < ${to}`];
+    for (const key of COST_KEYS) {
+      if (q.filters[key].length > 0) where.push(`u.${key} = ANY(${param(q.filters[key], 'text[]')})`);
+    }
+    let bucket: string;
+    let end: string;
+    if (q.granularity === 'total') {
+      [bucket, end] = [from, to];
+    } else if (q.granularity === 'hour') {
+      // An hour is an hour in any zone.
+      [bucket, end] = ['u.hour', `c.start + interval '1 hour'`];
+    } else {
+      // Days and months are cut at local midnight and stepped on the local calendar (DST).
+      const tz = param(q.tz, 'text');
+      bucket = `date_trunc('${q.granularity}', u.hour, ${tz})`;
+      end = `((c.start AT TIME ZONE ${tz}) + ${param(STEP[q.granularity], 'interval')}) AT TIME ZONE ${tz}`;
+    }
+    const source = await this.source(org, q, { param, orgP, from, to });
+    const keys = q.groupBy;
+    const aKeys = keys.filter((k) => k !== 'sku').map((k) => `, u.${k}`).join('');
+    const cKeys = keys.map((k) => `, a.${k}`).join('');
+    const order = [...(q.order === 'amount' ? ['c.amount DESC'] : []), 'c.start', ...keys.map((k) => `c.${k}`)].join(', ');
+    const limit = q.limit === null ? '' : ` LIMIT ${param(q.limit, 'int')}`;
+    // Pricing happens after summing: usage is first summed per key, SKU and price segment (the
+    // stretches between the instants inside the range where any price changes, so one price
+    // per SKU in each), and only those sums are multiplied. Hours are priced where they are.
+    const sql = `
+      WITH bounds AS (
+        SELECT coalesce(array_agg(DISTINCT effective_from ORDER BY effective_from), '{}') AS b
+          FROM prices WHERE effective_from > ${from} AND effective_from < ${to}
+      ), spans AS (
+        SELECT sku, unit_price, effective_from AS since,
+               coalesce(lead(effective_from) OVER (PARTITION BY sku ORDER BY effective_from), 'infinity') AS until
+          FROM prices
+      ), a AS (
+        SELECT ${bucket} AS start${aKeys}, u.sku, width_bucket(u.hour, bounds.b) AS seg, sum(u.quantity) AS quantity
+          FROM ${source} u, bounds
+         WHERE ${where.join(' AND ')}
+         GROUP BY ${bucket}${aKeys}, u.sku, width_bucket(u.hour, bounds.b)
+      ), c AS (
+        SELECT a.start${cKeys}, sum(a.quantity) AS quantity, sum(a.quantity * coalesce(s.unit_price, 0)) AS amount
+          FROM a CROSS JOIN bounds
+          CROSS JOIN LATERAL (SELECT CASE WHEN a.seg = 0 THEN ${from} ELSE bounds.b[a.seg] END AS at) t
+          LEFT JOIN spans s ON s.sku = a.sku AND s.since <= t.at AND t.at < s.until
+         GROUP BY a.start${cKeys}
+      )
+      SELECT to_char(c.start AT TIME ZONE 'UTC', ${UTC_TEXT}) AS start,
+             to_char((${end}) AT TIME ZONE 'UTC', ${UTC_TEXT}) AS "end"${keys.map((k) => `, c.${k}`).join('')},
+             ${keys.includes('sku') ? 'c.quantity::text AS quantity, ' : ''}c.amount::text AS amount,
+             (sum(c.amount) OVER ())::text AS total, count(*) OVER () AS total_rows
+        FROM c
+       ORDER BY ${order}${limit}`;
+    const client = await this.pool.connect();
+    try {
+      // The hash of a month of hourly groups outgrows the default 4 MB and would spill to disk.
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL work_mem = '32MB'`);
+      // Compiling to machine code pays off for long analytic scans, not for these: it costs more than it saves.
+      await client.query('SET LOCAL jit = off');
+      const { rows } = await client.query<CostRow & { total: string; total_rows: string }>(sql, params);
+      await client.query('COMMIT');
+      const totalRows = rows.length > 0 ? Number(rows[0]!.total_rows) : 0;
+      return {
+        total: rows[0]?.total ?? '0',
+        totalRows,
+        rows: rows.map(({ total: _t, total_rows: _n, ...row }) => row),
+      };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Where the rows come from. Resources over whole days that have ended are read from the
+   * daily rollup (brought up to date first), the hours around them from the hourly rows; the
+   * rest reads the projection itself. Not when a price changes inside one of those days: a
+   * day's sum could then not be priced as one.
+   */
+  private async source(org: OrgId, q: CostQuery, p: { param: (v: unknown, type: string) => string; orgP: string; from: string; to: string }): Promise<string> {
+    const table = costTable(q);
+    const span = table === 'usage_resource_hourly' && q.granularity === 'total' ? closedDays(q.from, q.to, Date.now()) : null;
+    if (!span || (await this.priceChangesInside(span))) return table;
+    await this.days.refresh(org, span);
+    const first = p.param(span.first.toISOString(), 'timestamptz');
+    const end = p.param(span.end.toISOString(), 'timestamptz');
+    return `(${ResourceDays.source(p.orgP, first, end)}
+      UNION ALL
+      SELECT org, hour, sku, app, region, resource, quantity FROM usage_resource_hourly
+       WHERE org = ${p.orgP} AND ((hour >= ${p.from} AND hour < ${first}) OR (hour >= ${end} AND hour < ${p.to})))`;
+  }
+
+  private async priceChangesInside(span: DaySpan): Promise<boolean> {
+    const { rows } = await this.pool.query<{ inside: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM prices WHERE effective_from > $1 AND effective_from < $2
+                         AND effective_from <> date_trunc('day', effective_from, 'UTC')) AS inside`,
+      [span.first, span.end],
+    );
+    return rows[0]!.inside;
+  }
+}
