@@ -10,4 +10,6 @@ export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   ingest: async () => (await import('./ingest')).ingestBenchmark(),
   freshness: async () => (await import('./freshness')).freshnessBenchmark(),
   memory: async () => (await import('./memory')).memoryBenchmark(),
+  read: async () => (await import('./read')).readBenchmark(),
+  fold: async () => (await import('./fold')).foldBenchmark(),
 };

@@ -39,6 +39,7 @@ const ROUTES: Route[] = [
   { service: 'api', method: 'GET', path: '/v1/orgs/acme', expect: ORG('viewer', 200) },
   { service: 'api', method: 'GET', path: `/v1/orgs/acme/usage?${q}`, expect: ORG('viewer', 200) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/usage/current', expect: ORG('viewer', 200) },
+  { service: 'api', method: 'GET', path: `/v1/orgs/acme/costs?${q}&group_by=resource&order=amount&limit=20`, expect: ORG('viewer', 200) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/invoices', expect: ORG('billing', 200) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/invoices/INV-000001', expect: ORG('billing', 404) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/credit-notes', expect: ORG('billing', 200) },
@@ -61,6 +62,8 @@ const ROUTES: Route[] = [
   { service: 'invoicing', method: 'GET', path: '/v1/billing/reconcile', expect: OPERATOR(200) },
   { service: 'api', method: 'GET', path: '/docs-json', expect: PUBLIC(200) },
   { service: 'api', method: 'GET', path: '/docs', expect: PUBLIC(200) },
+  { service: 'api', method: 'GET', path: '/', expect: PUBLIC(200) },
+  { service: 'api', method: 'GET', path: '/vendor/chartjs/chart.umd.min.js', expect: PUBLIC(200) },
   ...(['api', 'collector', 'invoicing', 'aggregator'] as const).flatMap((service) =>
     ['/health/live', '/health/ready', '/metrics'].map((path): Route => ({ service, method: 'GET', path, expect: PUBLIC(200) })),
   ),

@@ -1,0 +1,106 @@
+import { Client } from 'pg';
+
+export const READ_ORG = 'fleet-10k';
+export const MACHINES = 10_000;
+export const VOLUMES = 2_000;
+export const REGIONS = ['ord', 'fra', 'sin', 'gru', 'syd', 'jnb'];
+export const APPS = ['web', 'worker', 'db'];
+const SIZES = ['shared-cpu-1x', 'shared-cpu-2x', 'performance-1x', 'performance-2x'];
+
+export interface BuiltFleet {
+  resourceRows: number;
+  hourlyRows: number;
+  seconds: number;
+}
+
+/**
+ * One organization's month as the aggregator would have written it, made in SQL: 10,000
+ * machines (four sizes) and 2,000 volumes over six regions on six continents and three apps.
+ * A quarter of the machines scale down at night (their hours between 22:00 and 07:00 UTC are
+ * absent), with a per-machine, per-hour varying runtime. The per-resource projection is
+ * loaded with its primary key dropped and rebuilt after (a sorted build, minutes faster than
+ * maintaining it row by row); the hourly projection and the monthly rollup are its sums.
+ * Written day by day, so rows lie on disk in time order as the aggregator leaves them.
+ */
+export async function buildReadFleet(url: string, from: Date, to: Date): Promise<BuiltFleet> {
+  const started = Date.now();
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`INSERT INTO organizations (slug, name) VALUES ($1, 'Fleet of 10,000')`, [READ_ORG]);
+    await c.query('ALTER TABLE usage_resource_hourly DROP CONSTRAINT usage_resource_hourly_pkey');
+    await c.query(
+      `CREATE TEMP TABLE fleet AS
+       SELECT i, 'm_' || lpad(i::text, 5, '0') AS resource, ($1::text[])[1 + i % 6] AS region, ($2::text[])[1 + (i / 6) % 3] AS app,
+              'machine.runtime/' || ($3::text[])[1 + (i / 18) % 4] AS sku, i % 4 = 0 AS scaled
+         FROM generate_series(0, $4::int - 1) i
+       UNION ALL
+       SELECT $4 + i, 'vol_' || lpad(i::text, 4, '0'), ($1::text[])[1 + i % 6], ($2::text[])[1 + (i / 6) % 3], 'volume.storage', false
+         FROM generate_series(0, $5::int - 1) i`,
+      [REGIONS, APPS, SIZES, MACHINES, VOLUMES],
+    );
+    // Day after day, as the aggregator writes them: a day's rows lie together on disk, as
+    // they do in a real projection (one statement for the month would lay them out machine
+    // by machine, and every day's read would touch the whole table).
+    let resourceRows = 0;
+    for (let day = from.getTime(); day < to.getTime(); day += 86_400_000) {
+      const inserted = await c.query(
+        `INSERT INTO usage_resource_hourly (org, hour, sku, app, region, resource, quantity, events)
+         SELECT $1, h, f.sku, f.app, f.region, f.resource,
+                CASE WHEN f.sku = 'volume.storage' THEN (10 + (f.i % 50) * 10) * 3600
+                     WHEN f.scaled THEN 600 + (f.i * 7919 + extract(epoch FROM h)::bigint / 3600 * 104729) % 3000
+                     ELSE 3600 END,
+                60
+           FROM generate_series($2::timestamptz, $2::timestamptz + interval '23 hours', interval '1 hour') h, fleet f
+          WHERE NOT f.scaled OR extract(hour FROM h AT TIME ZONE 'UTC') BETWEEN 7 AND 21`,
+        [READ_ORG, new Date(day)],
+      );
+      resourceRows += inserted.rowCount ?? 0;
+    }
+    await c.query('ALTER TABLE usage_resource_hourly ADD PRIMARY KEY (org, hour, sku, app, region, resource)');
+    const hourly = await c.query(
+      `INSERT INTO usage_hourly (org, hour, sku, app, region, quantity, events)
+       SELECT org, hour, sku, app, region, sum(quantity), sum(events) FROM usage_resource_hourly GROUP BY 1, 2, 3, 4, 5`,
+    );
+    await c.query(
+      `INSERT INTO usage_monthly (period, org, sku, quantity, events)
+       SELECT (date_trunc('month', hour AT TIME ZONE 'UTC'))::date, org, sku, sum(quantity), sum(events) FROM usage_hourly GROUP BY 1, 2, 3`,
+    );
+    // A stored aggregator position, which the benchmark moves to stand for a fold.
+    await c.query(`INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ('bench-read', 'usage.events.v1', 0, 1)`);
+    await c.query('VACUUM ANALYZE usage_resource_hourly');
+    await c.query('VACUUM ANALYZE usage_hourly');
+    await c.query('VACUUM ANALYZE usage_monthly');
+    return { resourceRows, hourlyRows: hourly.rowCount ?? 0, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * What the aggregator's commit of a late event of this organization's month does: one more
+ * minute of a machine, added to the per-resource, hourly and monthly rows in one statement,
+ * and the stored position moved. Every answer about that month is stale after it.
+ */
+export async function simulateFold(url: string, hour: Date): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(
+      `WITH r AS (
+         UPDATE usage_resource_hourly SET quantity = quantity + 60, events = events + 1
+          WHERE org = $1 AND hour = $2 AND resource = 'm_00001' RETURNING sku, app, region
+       ), h AS (
+         UPDATE usage_hourly u SET quantity = u.quantity + 60, events = u.events + 1 FROM r
+          WHERE u.org = $1 AND u.hour = $2 AND u.sku = r.sku AND u.app = r.app AND u.region = r.region
+       ), m AS (
+         UPDATE usage_monthly m SET quantity = m.quantity + 60, events = m.events + 1 FROM r
+          WHERE m.org = $1 AND m.period = (date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC'))::date AND m.sku = r.sku
+       )
+       UPDATE consumer_offsets SET next_offset = next_offset + 1, updated_at = now() WHERE consumer_group = 'bench-read'`,
+      [READ_ORG, hour],
+    );
+  } finally {
+    await c.end();
+  }
+}

@@ -1,0 +1,184 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { Agent, get as httpGet } from 'node:http';
+import { join } from 'node:path';
+import { Browser, launchChromium } from '../scripts/chromium';
+import { dropDatabase, freshDatabase } from './database';
+import type { Benchmark, Figure } from './harness';
+import { percentile } from './harness';
+import { buildReadFleet, MACHINES, READ_ORG, simulateFold, VOLUMES } from './read-fleet';
+import { benchCall } from './services';
+
+const root = join(__dirname, '..', '..');
+const DB = 'metering_bench_read';
+const PORT = 14041; // apart from the ports bench/services.ts gives the other benchmarks
+const OPERATOR = 'bench-read-operator-token-0123456789';
+const CLIENTS = 16;
+/** How long the clients keep asking in each costs phase: enough samples for a steady p99. */
+const PHASE_SECONDS = 10;
+const api = `http://127.0.0.1:${PORT}`;
+
+/** The last whole calendar month (UTC): what "Last month" on the dashboard shows. */
+function lastMonth(now = new Date()): { from: Date; to: Date } {
+  return { from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)) };
+}
+
+// node:http, not fetch: fetch inflates every gzipped answer in this process, and with 16
+// clients that work (not the server) would be most of what is measured on two cores.
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One GET read to its last byte, as sent (gzip, not inflated); its status. */
+function getRaw(url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent, headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' } }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Each token is a client sending requests one after the other, `each` of them or, with
+ * `seconds`, until that time is up; every latency in ms.
+ */
+async function hammer(url: string, tokens: string[], each: number, seconds = Infinity): Promise<number[]> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  await Promise.all(
+    tokens.map(async (token) => {
+      for (let n = 0; n < each && performance.now() < deadline; n++) {
+        const t = performance.now();
+        const status = await getRaw(url, token);
+        if (status !== 200) throw new Error(`${url}: ${status}`);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return latencies;
+}
+
+async function ready(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fetch(`${api}/health/ready`).then((r) => r.ok, () => false))) {
+    if (Date.now() > deadline) throw new Error(`the API was not ready in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Reading a big organization's month: the API under 16 concurrent clients, and the dashboard's
+ * first render in headless Chromium, both on a month of projection rows built in SQL.
+ */
+export function readBenchmark(): Benchmark {
+  const month = lastMonth();
+  // Where the simulated folds land: a late event in the middle of the month.
+  const lateHour = new Date(month.from.getTime() + 14 * 86_400_000 + 12 * 3_600_000);
+  const range = `from=${month.from.toISOString()}&to=${month.to.toISOString()}`;
+  const costsUrl = `${api}/v1/orgs/${READ_ORG}/costs?${range}&granularity=hour&group_by=region,sku`;
+  const usageUrl = `${api}/v1/orgs/${READ_ORG}/usage?${range}&granularity=hour&group_by=region`;
+  let url = '';
+  let server: ChildProcess | undefined;
+  let browser: Browser | undefined;
+  let tokens: string[] = [];
+  let built = { resourceRows: 0, hourlyRows: 0, seconds: 0 };
+
+  const firstRender = async (): Promise<number> => {
+    const page = await browser!.context.newPage();
+    try {
+      const session = JSON.stringify({ token: tokens[0], org: READ_ORG, orgName: 'Fleet of 10,000', email: 'viewer-0@fleet.test', role: 'viewer' });
+      await page.addInitScript(`sessionStorage.setItem('metering.session', ${JSON.stringify(session)})`);
+      const t = performance.now();
+      await page.goto(`${api}/#period=last-month`);
+      await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 120_000 });
+      const ms = performance.now() - t;
+      if ((await page.getAttribute('body', 'data-state')) !== 'ready') throw new Error(`the dashboard showed an error: ${await page.textContent('#error-banner')}`);
+      if ((await page.locator('#resources-body tr.resource').count()) !== 20) throw new Error('the dashboard did not list 20 resources');
+      return ms;
+    } finally {
+      await page.close();
+    }
+  };
+
+  return {
+    name: 'read',
+    title: `reading a month of an organization of ${MACHINES.toLocaleString('en-US')} machines`,
+    get method() {
+      return (
+        `One organization's ${month.from.toISOString().slice(0, 7)} built in SQL as the aggregator would have written it: ${MACHINES.toLocaleString('en-US')} machines ` +
+        `(4 sizes) and ${VOLUMES.toLocaleString('en-US')} volumes over 6 regions on 6 continents and 3 apps, every hour (a quarter of the machines off at night): ` +
+        `${built.resourceRows.toLocaleString('en-US')} per-resource rows, ${built.hourlyRows.toLocaleString('en-US')} hourly rows (built in ${Math.round(built.seconds)} s). ` +
+        `The API runs as its own process (built, as deployed). Each run: ${CLIENTS} clients (each its own member token, gzip accepted) ask for the month by region and SKU at hourly ` +
+        `granularity (22,320 rows): costs for ${PHASE_SECONDS} s, each client asking again as soon as answered, and usage 3 times each; then costs again for ` +
+        `${PHASE_SECONDS} s while a late event of that month is folded every second (a minute of one machine added to its per-resource, hourly and monthly ` +
+        'rows in one statement, as the aggregator does: every cached answer about the month is stale); one costs request just after such a fold (nothing ' +
+        'cached); and the dashboard opened in headless Chromium on ' +
+        '"Last month" with a stored token, timed from navigation to every panel drawn (chart, continents, regions, apps, top 20 resources), once with the answers ' +
+        'cached (a second visit) and once just after such a fold (every answer computed again; the top resources from the per-day rollup, in which the ' +
+        "fold's day is rebuilt). Latencies are to the last byte of the gzipped answer, not inflated."
+      );
+    },
+    goals: [
+      { figure: 'costs p99', op: '<=', value: 50, text: `p99 of a month by region and SKU, hourly, under ${CLIENTS} clients at most 50 ms` },
+      { figure: 'first render', op: '<=', value: 1000, text: 'dashboard first render at most 1 s' },
+    ],
+    async setup() {
+      url = await freshDatabase(DB);
+      built = await buildReadFleet(url, month.from, month.to);
+      console.log(`read: built ${built.resourceRows} per-resource and ${built.hourlyRows} hourly rows in ${built.seconds.toFixed(0)} s`);
+      server = spawn(process.execPath, [join(root, 'dist', 'apps', 'api', 'src', 'main.js')], {
+        env: { ...process.env, DATABASE_URL: url, API_PORT: String(PORT), METERING_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', RATE_LIMIT_READ: '1000000' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      await ready(60_000);
+      tokens = [];
+      for (let i = 0; i < CLIENTS; i++) {
+        const email = `viewer-${i}@fleet.test`;
+        await benchCall(`${api}/v1/orgs/${READ_ORG}/members`, OPERATOR, { email, role: 'viewer' });
+        tokens.push((await benchCall(`${api}/v1/orgs/${READ_ORG}/tokens`, OPERATOR, { email, name: 'bench' })).token);
+      }
+      browser = await launchChromium();
+    },
+    async run(): Promise<Figure[]> {
+      // The previous run's last fold left this answer uncomputed: compute it once, so this
+      // phase measures the steady state; the first answer after a fold is measured below.
+      await hammer(costsUrl, tokens.slice(0, 1), 1);
+      const costs = await hammer(costsUrl, tokens, Infinity, PHASE_SECONDS);
+      const usage = await hammer(usageUrl, tokens, 3);
+      const folding = setInterval(() => void simulateFold(url, lateHour), 1000);
+      let whileFolding: number[];
+      try {
+        whileFolding = await hammer(costsUrl, tokens, Infinity, PHASE_SECONDS);
+      } finally {
+        clearInterval(folding);
+      }
+      await simulateFold(url, lateHour);
+      const cold = (await hammer(costsUrl, tokens.slice(0, 1), 1))[0]!;
+      await firstRender(); // brings every panel's answer into the cache at this version
+      const cached = await firstRender();
+      await simulateFold(url, lateHour);
+      const afterFold = await firstRender();
+      const ms = (name: string, value: number): Figure => ({ name, value, unit: 'ms', better: 'lower' });
+      return [
+        ms('costs p50', percentile(costs, 50)),
+        ms('costs p99', percentile(costs, 99)),
+        ms('costs p99 while folding', percentile(whileFolding, 99)),
+        ms('costs, first after a fold', cold),
+        ms('usage p50', percentile(usage, 50)),
+        ms('usage p99', percentile(usage, 99)),
+        ms('first render', cached),
+        ms('first render after a fold', afterFold),
+      ];
+    },
+    async teardown() {
+      await browser?.close();
+      if (server && server.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          server!.once('exit', () => resolve());
+          server!.kill('SIGTERM');
+        });
+      }
+      await dropDatabase(DB);
+    },
+  };
+}
