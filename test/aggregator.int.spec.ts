@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { skuFor } from '@metering/catalog';
+import { asCheckedOrg, UsageRepository } from '@metering/db';
 import { encodeUsageEvent, USAGE_EVENT_SCHEMA } from '@metering/kafka';
 import type { MeteringConfig } from '@metering/service';
 import { expectedProjections, produce, producer, seenCount, startAggregator, storedProjections, usageEvents, waitReady } from './aggregator-support';
@@ -53,6 +54,17 @@ describe('aggregator (real Kafka and Postgres)', () => {
     expect(metrics).toMatch(/aggregator_partition_lag\{partition="\d+",service="aggregator"\} 0\b/);
     expect(metrics).toMatch(/aggregator_batch_commit_seconds_count\{service="aggregator"\} [1-9]/);
     expect(metrics).toContain('aggregator_events_folded_per_second');
+  });
+
+  it('answers usage grouped by resource from the per-resource projection, with the same totals as the hourly one', async () => {
+    const usage = new UsageRepository(db.pool);
+    const q = { from: new Date(base), to: new Date(base + 86_400_000), granularity: 'day' as const, tz: 'UTC', filters: { region: [], app: [], sku: [] } };
+    const byResource = await usage.usage(asCheckedOrg('acme'), { ...q, groupBy: ['resource'] });
+    const bySku = await usage.usage(asCheckedOrg('acme'), { ...q, groupBy: [] });
+    expect(new Set(byResource.map((r) => r.resource)).size).toBeGreaterThan(1);
+    const total = (rows: { quantity: string }[]) => rows.reduce((s, r) => s + Number(r.quantity), 0);
+    expect(total(byResource)).toBeCloseTo(total(bySku), 6);
+    expect(byResource.reduce((s, r) => s + r.events, 0)).toBe(bySku.reduce((s, r) => s + r.events, 0));
   });
 
   it('sets poison aside in the dead-letter topic with the reason, and folds what comes after it', async () => {
