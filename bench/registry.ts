@@ -6,10 +6,10 @@ import type { Benchmark } from './harness';
  *   ingest: async () => (await import('./ingest')).ingestBenchmark(),
  */
 export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
-  close: async () => (await import('./close')).closeBenchmark(),
   ingest: async () => (await import('./ingest')).ingestBenchmark(),
-  freshness: async () => (await import('./freshness')).freshnessBenchmark(),
-  memory: async () => (await import('./memory')).memoryBenchmark(),
-  read: async () => (await import('./read')).readBenchmark(),
   fold: async () => (await import('./fold')).foldBenchmark(),
+  freshness: async () => (await import('./freshness')).freshnessBenchmark(),
+  close: async () => (await import('./close')).closeBenchmark(),
+  read: async () => (await import('./read')).readBenchmark(),
+  memory: async () => (await import('./memory')).memoryBenchmark(),
 };
