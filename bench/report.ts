@@ -8,6 +8,8 @@ const root = join(__dirname, '..', '..');
 export const RESULTS_FILE = join(root, 'docs', 'benchmarks.json');
 export const REPORT_FILE = join(root, 'docs', 'BENCHMARKS.md');
 export const CHART_FILE = join(root, 'docs', 'benchmarks.svg');
+/** Hand-written: what bounds a goal that is not met, read off profiles and the figures above. */
+export const NOTES_FILE = join(root, 'docs', 'benchmark-bounds.md');
 
 interface Stored {
   machine: Record<string, string>;
@@ -64,5 +66,6 @@ function render(s: Stored): string {
     }
     lines.push('');
   }
+  if (existsSync(NOTES_FILE)) lines.push(readFileSync(NOTES_FILE, 'utf8').trim(), '');
   return `${lines.join('\n')}\n`;
 }
