@@ -41,6 +41,9 @@ export class ResourceDays {
       // The planner's estimate for the rebuild is huge even when nothing is stale, and would
       // have the server compile the statement to machine code first: ~0.4 s for nothing.
       await client.query('SET LOCAL jit = off');
+      // A day of 10,000 machines is ~12,000 groups from ~265,000 rows: hashed in memory in a
+      // fraction of the time a sort of them takes, which is what 4 MB would make the planner do.
+      await client.query(`SET LOCAL work_mem = '64MB'`);
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('usage_resource_daily'), hashtext($1))`, [org]);
       const { rowCount } = await client.query(REFRESH, [org, span.first, span.end]);
       await client.query('COMMIT');
