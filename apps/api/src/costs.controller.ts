@@ -6,12 +6,10 @@ import { CheckedOrg, OrgRole } from '@metering/auth';
 import { CostAnswer, CostQuery, CostRepository, OrgId } from '@metering/db';
 import { badRequest } from '@metering/service';
 import { parseCostQuery } from './cost-query';
-import { FreshRead } from './fresh-read';
-import { ResponseCache, Rendered } from './response-cache';
+import { CachedAnswers } from './cached-answers';
+import type { Rendered } from './response-cache';
 import { MAX_SPAN_DAYS, RawQuery, TimeParam } from './usage-query';
 
-/** Enough for every panel of a few hundred dashboards; one answer may take up to a quarter. */
-const CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Remembered query parses and watermark readers: a dashboard asks the same few questions. */
 const PARSED_QUERIES = 1000;
@@ -64,12 +62,12 @@ export function renderCosts(org: OrgId, q: CostQuery, answer: CostAnswer, format
  */
 @Controller('v1/orgs/:org/costs')
 export class CostsController {
-  private readonly cache = new ResponseCache(CACHE_BYTES);
-
-  private readonly watermarks = new Map<string, FreshRead<string>>();
   private readonly parsed = new Map<string, ReturnType<typeof parseCostQuery>>();
+  private readonly answers: CachedAnswers;
 
-  constructor(private readonly costs: CostRepository) {}
+  constructor(private readonly costs: CostRepository) {
+    this.answers = new CachedAnswers(costs);
+  }
 
   @Get()
   @OrgRole('viewer')
@@ -85,26 +83,7 @@ export class CostsController {
       throw badRequest('invalid query parameters', [{ path: 'to', message: `at most ${MAX_SPAN_DAYS} days after from` }]);
     }
     const query: CostQuery = { ...p, from, to };
-    // Read before the data: an answer is at least as new as the version it is stored under.
-    const version = await this.watermarkOf(org, from, to);
-    const key = JSON.stringify([org, format, query]);
-    const answer = await this.cache.get(key, version, async () => renderCosts(org, query, await this.costs.costs(org, query), format));
-    res.setHeader('ETag', answer.etag);
-    // Private: the answer belongs to the token's organization; no-cache: revalidate each time.
-    res.setHeader('Cache-Control', 'private, no-cache');
-    res.setHeader('Vary', 'Authorization, Accept-Encoding');
-    if (req.headers['if-none-match'] === answer.etag) {
-      res.status(304).end();
-      return;
-    }
-    if (format === 'csv') res.setHeader('Content-Disposition', `attachment; filename="costs-${org}.csv"`);
-    res.type(answer.contentType);
-    if (answer.gzip && req.acceptsEncodings('gzip') === 'gzip') {
-      res.setHeader('Content-Encoding', 'gzip');
-      res.send(answer.gzip);
-    } else {
-      res.send(answer.body);
-    }
+    await this.answers.serve(req, res, { org, from, to }, JSON.stringify([org, format, query]), async () => renderCosts(org, query, await this.costs.costs(org, query), format), format === 'csv' ? `costs-${org}.csv` : null);
   }
 
   /**
@@ -118,18 +97,6 @@ export class CostsController {
     if (this.parsed.size >= PARSED_QUERIES) this.parsed.delete(this.parsed.keys().next().value!);
     this.parsed.set(url, parsed);
     return parsed;
-  }
-
-  /** Concurrent requests over the same organization and range share their watermark reads. */
-  private watermarkOf(org: OrgId, from: Date, to: Date): Promise<string> {
-    const key = `${org}|${from.toISOString()}|${to.toISOString()}`;
-    let read = this.watermarks.get(key);
-    if (!read) {
-      if (this.watermarks.size >= PARSED_QUERIES) this.watermarks.delete(this.watermarks.keys().next().value!);
-      read = new FreshRead(() => this.costs.watermark(org, from, to));
-      this.watermarks.set(key, read);
-    }
-    return read.get();
   }
 
   private async resolve(t: TimeParam, tz: string): Promise<Date> {

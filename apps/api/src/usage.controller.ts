@@ -1,12 +1,33 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { unitOf } from '@metering/catalog';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { OrgId, UsageRepository, UsageRow } from '@metering/db';
+import { CostRepository, OrgId, UsageQuery, UsageRepository, UsageRow } from '@metering/db';
+import { CachedAnswers } from './cached-answers';
+import type { Rendered } from './response-cache';
 import { badRequest } from '@metering/service';
 import { MAX_SPAN_DAYS, parseUsageQuery, RawQuery, TimeParam } from './usage-query';
 
-type OutRow = UsageRow & { unit: string };
+/** The usage answer as the wire carries it, JSON or CSV. */
+export function renderUsage(org: OrgId, q: UsageQuery, found: UsageRow[], format: 'json' | 'csv'): Rendered {
+  const keys = [...q.groupBy, 'sku'] as const;
+  const rows = found.map((r) => {
+    const out: Record<string, string | number> = { start: r.start, end: r.end };
+    for (const k of keys) out[k] = (r as unknown as Record<string, string>)[k] ?? '';
+    out['unit'] = unitOf(r.sku) ?? '';
+    out['quantity'] = r.quantity;
+    out['events'] = r.events;
+    return out;
+  });
+  if (format === 'csv') {
+    const header = ['start', 'end', ...keys, 'unit', 'quantity', 'events'];
+    const lines = [header.join(','), ...rows.map((r) => header.map((h) => csvCell(r[h] ?? '')).join(','))];
+    return { body: Buffer.from(`${lines.join('\n')}\n`), contentType: 'text/csv; charset=utf-8' };
+  }
+  const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
+  const body = { org, from: iso(q.from), to: iso(q.to), granularity: q.granularity, tz: q.tz, rows };
+  return { body: Buffer.from(JSON.stringify(body)), contentType: 'application/json; charset=utf-8' };
+}
 
 // Intl (ICU) and Postgres have their own zone databases: a zone ICU knows (US/Pacific-New)
 // may be one Postgres refuses, with a 500 where the query uses it. What Postgres answered
@@ -24,11 +45,18 @@ function csvCell(v: string | number): string {
 
 @Controller('v1/orgs/:org/usage')
 export class UsageController {
-  constructor(private readonly usage: UsageRepository) {}
+  private readonly answers: CachedAnswers;
+
+  constructor(
+    private readonly usage: UsageRepository,
+    costs: CostRepository,
+  ) {
+    this.answers = new CachedAnswers(costs);
+  }
 
   @Get()
   @OrgRole('viewer')
-  async get(@CheckedOrg() org: OrgId, @Query() raw: RawQuery, @Res() res: Response): Promise<void> {
+  async get(@CheckedOrg() org: OrgId, @Query() raw: RawQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
     const parsed = parseUsageQuery(raw);
     if (!parsed.ok) throw badRequest('invalid query parameters', parsed.faults);
     const { rest, format } = parsed.query;
@@ -40,34 +68,8 @@ export class UsageController {
     if (span > MAX_SPAN_DAYS * 86_400_000) {
       throw badRequest('invalid query parameters', [{ path: 'to', message: `at most ${MAX_SPAN_DAYS} days after from` }]);
     }
-    const rows: OutRow[] = (await this.usage.usage(org, { ...rest, from, to })).map((r) => ({ ...r, unit: unitOf(r.sku) ?? '' }));
-    const keys = [...rest.groupBy, 'sku'] as const;
-    if (format === 'csv') {
-      const header = ['start', 'end', ...keys, 'unit', 'quantity', 'events'];
-      res.type('text/csv; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="usage-${org}.csv"`);
-      res.write(`${header.join(',')}\n`);
-      for (const r of rows) {
-        res.write(`${header.map((h) => csvCell((r as unknown as Record<string, string | number>)[h] ?? '')).join(',')}\n`);
-      }
-      res.end();
-      return;
-    }
-    res.json({
-      org,
-      from: from.toISOString().replace('.000Z', 'Z'),
-      to: to.toISOString().replace('.000Z', 'Z'),
-      granularity: rest.granularity,
-      tz: rest.tz,
-      rows: rows.map((r) => {
-        const out: Record<string, string | number> = { start: r.start, end: r.end };
-        for (const k of keys) out[k] = r[k] ?? '';
-        out['unit'] = r.unit;
-        out['quantity'] = r.quantity;
-        out['events'] = r.events;
-        return out;
-      }),
-    });
+    const query = { ...rest, from, to };
+    await this.answers.serve(req, res, { org, from, to }, JSON.stringify(['usage', org, format, query]), async () => renderUsage(org, query, await this.usage.usage(org, query), format), format === 'csv' ? `usage-${org}.csv` : null);
   }
 
   private async zoneKnown(tz: string): Promise<boolean> {
