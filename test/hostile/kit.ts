@@ -1,4 +1,8 @@
 /** The vocabulary of the hostile corpus (see corpus.ts): what a case is, and the helpers its makers share. */
+import { seeded } from '@metering/fleet';
+
+/** The fleet simulator's seeded generator: the same corpus on every run. */
+export { seeded };
 
 export type Service = 'collector' | 'api' | 'invoicing';
 
@@ -89,17 +93,6 @@ export const REQUEST_TIMEOUT_BOUND_MS = 35_000;
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
-/** mulberry32: a small seeded generator, enough for fuzzing. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Json = Record<string, unknown>;
 
