@@ -23,14 +23,27 @@ export async function createTestTopics(brokers: string[] = kafkaBrokers()): Prom
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        renamed(topicSpec('usage.events.v1'), names.usage),
-        renamed(topicSpec('usage.events.dlq.v1'), names.dlq),
-        renamed(topicSpec('billing.invoices.v1'), names.invoices),
-      ].map(topicConfig),
-    });
+    const topics = [
+      renamed(topicSpec('usage.events.v1'), names.usage),
+      renamed(topicSpec('usage.events.dlq.v1'), names.dlq),
+      renamed(topicSpec('billing.invoices.v1'), names.invoices),
+    ];
+    // kafkajs' own wait for leaders gives up on a transient "does not host this
+    // topic-partition" from a busy broker right after creation: create, then wait ourselves.
+    await admin.createTopics({ waitForLeaders: false, topics: topics.map(topicConfig) });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics: topics.map((t) => t.name) })
+        .then((m) => topics.every((want) => {
+          const got = m.topics.find((t) => t.name === want.name);
+          return got !== undefined && got.partitions.length === want.partitions && got.partitions.every((p) => p.leader >= 0);
+        }))
+        .catch(() => false);
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`test topics ${Object.values(names).join(', ')} have no leaders after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     await admin.disconnect();
   }
