@@ -5,8 +5,8 @@
 //
 //   import { ensureTopics, ensureDatabase, migrate } from '../scripts/stack-lib.mjs';
 //   await ensureTopics('127.0.0.1:9092', 'schemas/topics.json');
-//   await ensureDatabase(process.env.DATABASE_URL);
-//   await migrate(process.env.DATABASE_URL, 'migrations');
+//   await ensureDatabase(ownerDatabaseUrl());
+//   await migrate(ownerDatabaseUrl(), 'migrations');
 //
 // Environment (all optional):
 //   METERING_HOME          cache/state dir               ($HOME/.cache/usage-metering)
@@ -14,7 +14,10 @@
 //   KAFKA_CONTROLLER_PORT  KRaft controller port         (9093)
 //   KAFKA_HEAP_OPTS        broker JVM heap               (-Xms512m -Xmx1g)
 //   KAFKA_START_TIMEOUT_MS how long to wait for a start  (90000)
-//   DATABASE_URL           Postgres URL                  (postgres://postgres@127.0.0.1:5432/metering)
+//   DATABASE_OWNER_URL     Postgres URL of the schema's owner, for creating the database and
+//                          migrating it                  (postgres://postgres@127.0.0.1:5432/metering)
+//   DATABASE_URL           what the services connect as  (postgres://metering_app@127.0.0.1:5432/metering);
+//                          the owner's URL is derived from it when DATABASE_OWNER_URL is not set
 //   MIGRATIONS_DIR         migrations dir                (migrations)
 //   TOPICS_FILE            topic declarations            (schemas/topics.json)
 //   JAVA_HOME / MVN        java and maven to use         (java / mvn from PATH)
@@ -35,7 +38,8 @@ export const POM_FILE = path.join(REPO_ROOT, 'stack', 'pom.xml');
 export const SERVER_PROPERTIES_TEMPLATE = path.join(REPO_ROOT, 'stack', 'server.properties');
 
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/metering';
+export const DEFAULT_DATABASE_OWNER_URL = 'postgres://postgres@127.0.0.1:5432/metering';
+export const SERVICE_ROLE = 'metering_app';
 export const DEFAULT_TOPICS_FILE = path.join(REPO_ROOT, 'schemas', 'topics.json');
 export const DEFAULT_MIGRATIONS_DIR = 'migrations';
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -816,6 +820,30 @@ function pg() {
   return pgModule;
 }
 
+/**
+ * The URL of the schema's owner, which creates the database and runs the migrations (the
+ * services connect as metering_app, which may do neither): DATABASE_OWNER_URL when set; else,
+ * when DATABASE_URL is set, DATABASE_URL itself if it names another role than metering_app (a
+ * set-up with one URL for everything) or its server and database as user postgres; else the
+ * default. libs/service/src/config.ts reads the environment the same way.
+ */
+export function ownerDatabaseUrl(env = process.env) {
+  if (env.DATABASE_OWNER_URL || !env.DATABASE_URL) return env.DATABASE_OWNER_URL || DEFAULT_DATABASE_OWNER_URL;
+  const u = new URL(env.DATABASE_URL);
+  if (decodeURIComponent(u.username) !== SERVICE_ROLE) return env.DATABASE_URL;
+  u.username = 'postgres';
+  u.password = '';
+  return u.toString();
+}
+
+/** The owner's URL as the services' role (as asServiceRole of libs/db/src/roles.ts does). */
+export function serviceDatabaseUrl(ownerUrl) {
+  const u = new URL(ownerUrl);
+  u.username = SERVICE_ROLE;
+  u.password = '';
+  return u.toString();
+}
+
 /** Same server, other database (default: the `postgres` maintenance db). */
 export function withDatabase(databaseUrl, database = 'postgres') {
   const u = new URL(databaseUrl);
@@ -939,7 +967,7 @@ export function stopPostgresIfStartedByStack(paths = stackPaths()) {
  * maintenance db of the same server). Safe to call concurrently.
  * @returns {Promise<{database: string, created: boolean}>}
  */
-export async function ensureDatabase(databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL) {
+export async function ensureDatabase(databaseUrl = ownerDatabaseUrl()) {
   const database = databaseName(databaseUrl);
   if (!database) throw new Error(`no database name in ${redactUrl(databaseUrl)}`);
   const client = new (pg().Client)({ connectionString: withDatabase(databaseUrl, 'postgres'), connectionTimeoutMillis: 5000 });
@@ -971,7 +999,7 @@ export async function ensureDatabase(databaseUrl = process.env.DATABASE_URL || D
  * @param {string} [dir]  relative to the repo root, or absolute
  * @param {{ logFile?: string, migrationsTable?: string }} [opts]
  */
-export function migrate(databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL, dir = DEFAULT_MIGRATIONS_DIR, opts = {}) {
+export function migrate(databaseUrl = ownerDatabaseUrl(), dir = DEFAULT_MIGRATIONS_DIR, opts = {}) {
   const { logFile, migrationsTable = MIGRATIONS_TABLE } = opts;
   const absDir = path.resolve(REPO_ROOT, dir);
   const bin = path.join(REPO_ROOT, 'node_modules', 'node-pg-migrate', 'bin', 'node-pg-migrate.js');

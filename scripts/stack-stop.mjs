@@ -15,10 +15,10 @@
 import fs from 'node:fs';
 import {
   DEFAULT_KAFKA_BROKERS,
-  DEFAULT_DATABASE_URL,
   acquireLock,
   fmtSecs,
   kafkaAnswers,
+  ownerDatabaseUrl,
   parseBrokers,
   pgProbe,
   redactUrl,
@@ -43,7 +43,8 @@ for (const a of argv) {
 const WIPE = argv.includes('--wipe');
 const env = process.env;
 const BROKERS = parseBrokers(env.KAFKA_BROKERS || DEFAULT_KAFKA_BROKERS);
-const DATABASE_URL = env.DATABASE_URL || DEFAULT_DATABASE_URL;
+// The probe connects to the maintenance database, which the services' role may not.
+const OWNER_URL = ownerDatabaseUrl(env);
 const STOP_TIMEOUT_MS = Number(env.KAFKA_STOP_TIMEOUT_MS || 30000);
 const paths = stackPaths(env);
 const t0 = Date.now();
@@ -89,11 +90,11 @@ try {
   if (stopped) {
     console.log(`postgres: stopped cluster ${stopped} (the stack had started it) ${fmtSecs(Date.now() - s)}`);
   } else {
-    const err = await pgProbe(withDatabase(DATABASE_URL, 'postgres'), 2000);
+    const err = await pgProbe(withDatabase(OWNER_URL, 'postgres'), 2000);
     console.log(
       err
         ? 'postgres: not running'
-        : `postgres: left running (not started by the stack) at ${redactUrl(withDatabase(DATABASE_URL, 'postgres'))}`,
+        : `postgres: left running (not started by the stack) at ${redactUrl(withDatabase(OWNER_URL, 'postgres'))}`,
     );
   }
 } catch (e) {

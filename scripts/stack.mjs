@@ -10,13 +10,14 @@
 //
 //   node scripts/stack.mjs [--quiet] [--no-migrate]
 //
-// Environment: see scripts/stack-lib.mjs (METERING_HOME, KAFKA_BROKERS, DATABASE_URL,
-// MIGRATIONS_DIR, TOPICS_FILE, KAFKA_HEAP_OPTS, KAFKA_START_TIMEOUT_MS, ...).
+// Environment: see scripts/stack-lib.mjs (METERING_HOME, KAFKA_BROKERS, DATABASE_OWNER_URL,
+// DATABASE_URL, MIGRATIONS_DIR, TOPICS_FILE, KAFKA_HEAP_OPTS, KAFKA_START_TIMEOUT_MS, ...).
+// The database is created and migrated as its owner (DATABASE_OWNER_URL); the services
+// connect as metering_app, which the migrations create (README, "Database roles").
 
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  DEFAULT_DATABASE_URL,
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_MIGRATIONS_DIR,
   DEFAULT_TOPICS_FILE,
@@ -32,11 +33,13 @@ import {
   fmtSecs,
   kafkaAnswers,
   migrate,
+  ownerDatabaseUrl,
   parseBrokers,
   portFree,
   redactUrl,
   renderLog4jProperties,
   renderServerProperties,
+  serviceDatabaseUrl,
   sleep,
   spawnBroker,
   splitHostPort,
@@ -52,8 +55,8 @@ const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
   console.log(`usage: node scripts/stack.mjs [--quiet] [--no-migrate]
 
-Starts (or reuses) Kafka on $KAFKA_BROKERS and Postgres on $DATABASE_URL, creates the topics of
-schemas/topics.json and applies the migrations. State, jars and logs live in $METERING_HOME
+Starts (or reuses) Kafka on $KAFKA_BROKERS and Postgres on $DATABASE_OWNER_URL, creates the topics of
+schemas/topics.json and applies the migrations (as that owner). State, jars and logs live in $METERING_HOME
 (default ~/.cache/usage-metering). Stop with: node scripts/stack-stop.mjs [--wipe]`);
   process.exit(0);
 }
@@ -68,7 +71,7 @@ const MIGRATE = !argv.includes('--no-migrate');
 
 const env = process.env;
 const BROKERS = parseBrokers(env.KAFKA_BROKERS || DEFAULT_KAFKA_BROKERS);
-const DATABASE_URL = env.DATABASE_URL || DEFAULT_DATABASE_URL;
+const OWNER_URL = ownerDatabaseUrl(env);
 const MIGRATIONS_DIR = path.resolve(REPO_ROOT, env.MIGRATIONS_DIR || DEFAULT_MIGRATIONS_DIR);
 const TOPICS_FILE = path.resolve(REPO_ROOT, env.TOPICS_FILE || DEFAULT_TOPICS_FILE);
 const START_TIMEOUT_MS = Number(env.KAFKA_START_TIMEOUT_MS || 90000);
@@ -227,21 +230,21 @@ await step('kafka-coordinators', async () => {
 
 let pgState = '';
 await step('postgres', async () => {
-  const r = await ensurePostgresServer(DATABASE_URL, paths);
+  const r = await ensurePostgresServer(OWNER_URL, paths);
   const ours = r.started || fs.existsSync(paths.pgMarker);
   pgState = r.started ? `started by the stack (${r.cluster})` : ours ? 'started by an earlier stack run' : 'already running';
   return r.started ? `up (started cluster ${r.cluster})` : `up (already running${ours ? ', started by the stack' : ''})`;
 });
 
 await step('database', async () => {
-  const r = await ensureDatabase(DATABASE_URL);
+  const r = await ensureDatabase(OWNER_URL);
   return r.created ? `created ${r.database}` : `${r.database} exists`;
 });
 
 if (MIGRATE) {
   const s = Date.now();
   try {
-    const r = await migrate(DATABASE_URL, MIGRATIONS_DIR, { logFile: paths.migrateLog });
+    const r = await migrate(OWNER_URL, MIGRATIONS_DIR, { logFile: paths.migrateLog });
     const rel = path.relative(REPO_ROOT, MIGRATIONS_DIR) || '.';
     say(
       `migrations: ${r.applied.length ? `applied ${r.applied.length} (${r.applied.join(', ')})` : 'up to date'} [${rel.startsWith('..') ? MIGRATIONS_DIR : rel}] ${fmtSecs(Date.now() - s)}`,
@@ -259,12 +262,13 @@ if (MIGRATE) {
 
 const total = fmtSecs(Date.now() - t0);
 if (QUIET) {
-  console.log(`stack ready: kafka ${BROKERS.join(',')}, ${redactUrl(DATABASE_URL)} (${total})`);
+  console.log(`stack ready: kafka ${BROKERS.join(',')}, ${redactUrl(OWNER_URL)} (${total})`);
 } else {
   console.log(`
 stack ready in ${total}
   KAFKA_BROKERS=${BROKERS.join(',')}   (${kafkaState})
-  DATABASE_URL=${redactUrl(DATABASE_URL)}   (postgres ${pgState})
+  DATABASE_OWNER_URL=${redactUrl(OWNER_URL)}   (postgres ${pgState}; migrations, rebuild, verify)
+  DATABASE_URL=${redactUrl(env.DATABASE_URL || serviceDatabaseUrl(OWNER_URL))}   (the services, as metering_app)
   logs:  ${paths.kafkaLog} (broker stdout/stderr)
          ${paths.serverLog} (broker log)
          ${paths.migrateLog}

@@ -5,7 +5,10 @@ import { createAggregatorApp } from './app';
 import { hostInBoundedWorker, onShutdownRequest } from './bounded-heap';
 import { rebuild } from './rebuild';
 
-/** `aggregator` runs the service; `aggregator rebuild` rebuilds the projections and exits. */
+/**
+ * `aggregator` runs the service (as DATABASE_URL, the services' role); `aggregator rebuild`
+ * rebuilds the projections and exits (as DATABASE_OWNER_URL: it creates and renames tables).
+ */
 function main(): void {
   if (process.argv[2] === 'rebuild') {
     const config = loadConfig();

@@ -28,7 +28,8 @@ function sum(m: ReadonlyMap<number, bigint>): bigint {
  */
 export async function rebuild(config: MeteringConfig, log = new Logger('rebuild')): Promise<RebuildReport> {
   const started = Date.now();
-  const pool: Pool = createPool(config.databaseUrl, { max: 6, options: '-c jit=off' });
+  // As the owner: it creates, renames and drops tables, which the services' role may not.
+  const pool: Pool = createPool(config.databaseOwnerUrl, { max: 6, options: '-c jit=off' });
   const kafka = createKafka(config.kafkaBrokers, 'aggregator-rebuild');
   const live = { group: config.consumerGroup, topic: config.topics.usage };
   const rebuildGroup = `${config.consumerGroup}.rebuild`;

@@ -8,7 +8,8 @@
  *   verify                    rebuild the projections from Kafka in a scratch database, replay
  *                             every close there and compare every invoice's content hash
  *
- * Runs in-process against DATABASE_URL and KAFKA_BROKERS, like the invoicing service.
+ * Runs in-process against DATABASE_URL and KAFKA_BROKERS, like the invoicing service; verify
+ * connects as the owner, DATABASE_OWNER_URL, since it creates a scratch database.
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';

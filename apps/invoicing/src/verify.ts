@@ -41,13 +41,15 @@ export interface VerifyReport {
  */
 export async function verify(config: MeteringConfig, log = new Logger('verify')): Promise<VerifyReport> {
   const started = Date.now();
-  const live = createPool(config.databaseUrl, { max: 2 });
-  const scratchName = `${new URL(config.databaseUrl).pathname.slice(1).replace(/[^a-z0-9_]/g, '_')}_verify`;
+  // As the owner (DATABASE_OWNER_URL): it creates, migrates and drops the scratch database.
+  const ownerUrl = config.databaseOwnerUrl;
+  const live = createPool(ownerUrl, { max: 2 });
+  const scratchName = `${new URL(ownerUrl).pathname.slice(1).replace(/[^a-z0-9_]/g, '_')}_verify`;
   const periods: PeriodVerdict[] = [];
   try {
     const closes = (await live.query<Close>(`SELECT to_char(period, 'YYYY-MM') AS period, positions FROM period_closes ORDER BY closed_at, period`)).rows;
     if (closes.length === 0) return { ok: true, periods, seconds: 0 };
-    const scratchUrl = await freshDatabase(config.databaseUrl, scratchName);
+    const scratchUrl = await freshDatabase(ownerUrl, scratchName);
     const scratch = createPool(scratchUrl, { max: 4 });
     const kafka = createKafka(config.kafkaBrokers, 'billing-verify');
     try {
@@ -85,7 +87,7 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
       }
     } finally {
       await scratch.end();
-      await dropDatabase(config.databaseUrl, scratchName);
+      await dropDatabase(ownerUrl, scratchName);
     }
   } finally {
     await live.end();

@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool, PoolConfig } from 'pg';
 import { AuditRepository } from './audit.repository';
 import { BillingRepository } from './billing.repository';
@@ -8,12 +8,30 @@ import { IdentityRepository } from './identity.repository';
 import { createPool, PG_POOL } from './pool';
 import { PriceRepository } from './price.repository';
 import { ProjectionStore } from './projection.store';
+import { schemaAlteringRole, schemaAlteringRoleWarning } from './roles';
 import { UsageRepository } from './usage.repository';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
+  }
+}
+
+/**
+ * Says once, at start, when the services' connection could alter the schema (and so get past
+ * the invoice triggers). Never holds the start: Postgres being down is the readiness check's
+ * business.
+ */
+class ServiceRoleCheck implements OnApplicationBootstrap {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  onApplicationBootstrap(): void {
+    schemaAlteringRole(this.pool).then(
+      (role) => {
+        if (role !== null) new Logger('postgres').warn(schemaAlteringRoleWarning(role));
+      },
+      () => undefined,
+    );
   }
 }
 
@@ -25,6 +43,7 @@ export class DbModule {
     const providers = [
       { provide: PG_POOL, useFactory: () => createPool(databaseUrl, pool) },
       PoolCloser,
+      ServiceRoleCheck,
       IdentityRepository,
       UsageRepository,
       PriceRepository,

@@ -23,6 +23,25 @@ export interface SwapReport {
   differences: Record<string, number>;
 }
 
+/** The grants (role, privilege) of a table other than its owner's; PUBLIC is spelled so. */
+const GRANTS = `
+  SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable
+    FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+   WHERE c.oid = $1::regclass AND a.grantee <> c.relowner`;
+
+/**
+ * Gives table `to` exactly the grants of table `from` (CREATE TABLE ... LIKE copies none, and
+ * default privileges may have given others). The rebuild runs as the owner, who may grant.
+ */
+async function copyGrants(client: PoolClient, from: string, to: string): Promise<void> {
+  type Grant = { grantee: string; privilege: string; grantable: boolean };
+  const given = new Set((await client.query<Grant>(GRANTS, [to])).rows.map((g) => g.grantee));
+  for (const grantee of given) await client.query(`REVOKE ALL ON ${to} FROM ${grantee}`);
+  for (const g of (await client.query<Grant>(GRANTS, [from])).rows) {
+    await client.query(`GRANT ${g.privilege} ON ${to} TO ${g.grantee}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
+  }
+}
+
 /**
  * The database side of `aggregator rebuild`. The rebuilt projections are folded into fresh
  * tables by the same code as the live ones, never past the live positions; the swap then, in
@@ -44,6 +63,8 @@ export class RebuildStore {
       for (const [live, fresh] of SWAPPED) {
         // LIKE copies columns, constraints and indexes, not storage parameters.
         await client.query(`CREATE TABLE ${fresh} (LIKE ${live} INCLUDING ALL) WITH (fillfactor = 80)`);
+        // Nor privileges: without the live table's, the services could not use it once swapped in.
+        await copyGrants(client, live, fresh);
       }
       // Scratch: it never becomes live, and a rebuild always starts over, so it needs no WAL.
       await client.query(`CREATE UNLOGGED TABLE ${REBUILD_TABLES.seen} (day date NOT NULL, key uuid NOT NULL, PRIMARY KEY (key, day))`);

@@ -28,6 +28,7 @@ function migrateScript(): string {
   }
 }
 
+/** `url` is the owner's (DATABASE_OWNER_URL): the services' role may not create or drop databases. */
 export async function dropDatabase(url: string, name: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: '${name}'`);
   await onServer(url, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
@@ -35,7 +36,8 @@ export async function dropDatabase(url: string, name: string): Promise<void> {
 
 /**
  * A new database beside `url`'s, with every migration applied (dropped first if it exists):
- * for replays that must not touch the live tables (verify) and for benchmarks.
+ * for replays that must not touch the live tables (verify) and for benchmarks. As the owner
+ * of `url`, who creates it and runs the migrations, and so owns it.
  */
 export async function freshDatabase(url: string, name: string): Promise<string> {
   await dropDatabase(url, name);

@@ -3,7 +3,13 @@
  * fails the process at start with its name, never later with a confusing symptom.
  */
 export interface MeteringConfig {
+  /** What the services connect with: the metering_app role, which cannot alter the schema. */
   databaseUrl: string;
+  /**
+   * The owner of the schema, for what the services may not do: `aggregator rebuild` (creates
+   * and renames tables) and `billing verify` (creates a scratch database).
+   */
+  databaseOwnerUrl: string;
   kafkaBrokers: string[];
   operatorToken: string;
   operatorTokenIsDefault: boolean;
@@ -52,11 +58,39 @@ function nonEmpty(env: Env, name: string, fallback: string): string {
   return raw.trim();
 }
 
-export function loadConfig(env: Env = process.env): MeteringConfig {
-  const databaseUrl = nonEmpty(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/metering');
-  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL', `expected postgres://..., got '${databaseUrl}'`);
+export const DEFAULT_DATABASE_URL = 'postgres://metering_app@127.0.0.1:5432/metering';
+export const DEFAULT_DATABASE_OWNER_URL = 'postgres://postgres@127.0.0.1:5432/metering';
+
+function postgresUrl(env: Env, name: string, fallback: string): string {
+  const url = nonEmpty(env, name, fallback);
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError(name, `expected postgres://..., got '${url}'`);
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError(name, `not a URL: '${url}'`);
   }
+  return url;
+}
+
+/**
+ * DATABASE_OWNER_URL when set. Otherwise the owner of DATABASE_URL's database: DATABASE_URL
+ * itself when it names another role than metering_app (a set-up from before the roles were
+ * split, one URL for everything), else the same server and database as user postgres.
+ */
+function ownerUrl(env: Env, databaseUrl: string): string {
+  if (env['DATABASE_OWNER_URL'] !== undefined || env['DATABASE_URL'] === undefined) {
+    return postgresUrl(env, 'DATABASE_OWNER_URL', DEFAULT_DATABASE_OWNER_URL);
+  }
+  const u = new URL(databaseUrl);
+  if (decodeURIComponent(u.username) !== 'metering_app') return databaseUrl;
+  u.username = 'postgres';
+  u.password = '';
+  return u.toString();
+}
+
+export function loadConfig(env: Env = process.env): MeteringConfig {
+  const databaseUrl = postgresUrl(env, 'DATABASE_URL', DEFAULT_DATABASE_URL);
+  const databaseOwnerUrl = ownerUrl(env, databaseUrl);
   const kafkaBrokers = nonEmpty(env, 'KAFKA_BROKERS', '127.0.0.1:9092')
     .split(',')
     .map((b) => b.trim())
@@ -74,6 +108,7 @@ export function loadConfig(env: Env = process.env): MeteringConfig {
   }
   return {
     databaseUrl,
+    databaseOwnerUrl,
     kafkaBrokers,
     operatorToken,
     operatorTokenIsDefault: operatorToken === DEFAULT_OPERATOR_TOKEN,
