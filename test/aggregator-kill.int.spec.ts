@@ -1,4 +1,5 @@
 import type { UsageEvent } from '@metering/catalog';
+import { asServiceRole } from '@metering/db';
 import { AggregatorChild } from '../bench/fold-child';
 import { expectedProjections, produce, producer, seenCount, sleep, storedProjections, usageEvents } from './aggregator-support';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -24,7 +25,7 @@ describe('aggregator killed with SIGKILL while events flow (real processes)', ()
   });
 
   it('given six kills of one of two instances at random moments, then every distinct event is counted exactly once', async () => {
-    const env = { databaseUrl: db.url, topic: topics.usage, dlqTopic: topics.dlq, group };
+    const env = { databaseUrl: asServiceRole(db.url), topic: topics.usage, dlqTopic: topics.dlq, group };
     const children = [await AggregatorChild.start(env), await AggregatorChild.start(env)];
     const p = await producer(topics.kafka);
     const produced: UsageEvent[] = [];

@@ -36,6 +36,15 @@ describe('rebuilding the projections from offset 0 while the live aggregator run
       for (let round = 0; round < 6; round++) await send(round);
       const oid = async () => (await db.pool.query<{ oid: number }>(`SELECT 'usage_hourly'::regclass::oid AS oid`)).rows[0]!.oid;
       const before = await oid();
+      // The swapped-in tables get the live tables' grants, not the defaults: the live aggregator
+      // folds as metering_app throughout, and a grant taken away stays away.
+      await db.pool.query('REVOKE DELETE ON usage_monthly FROM metering_app');
+      const grants = async () =>
+        (await db.pool.query<{ relname: string; acl: string }>(
+          `SELECT relname, relacl::text AS acl FROM pg_class WHERE relname IN ('usage_hourly', 'usage_resource_hourly', 'usage_monthly') ORDER BY 1`,
+        )).rows;
+      const grantsBefore = await grants();
+      expect(grantsBefore.find((g) => g.relname === 'usage_monthly')!.acl).toContain('metering_app=arw/');
       let flowing = true;
       const flow = (async () => {
         for (let round = 6; flowing && round < 40; round++) {
@@ -49,6 +58,7 @@ describe('rebuilding the projections from offset 0 while the live aggregator run
       expect(report.differences).toEqual({ usage_hourly: 0, usage_resource_hourly: 0, usage_monthly: 0 });
       expect(report.events).toBeGreaterThan(0);
       expect(await oid()).not.toBe(before); // the rebuilt table is the one in place now
+      expect(await grants()).toEqual(grantsBefore);
       await send(99);
       await foldedToEnd(topics.kafka, topics.usage, db.pool, config.consumerGroup, 60_000);
       expect(await storedProjections(db.pool)).toEqual(expectedProjections(produced));

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, Socket } from 'node:net';
 import { join } from 'node:path';
+import { asServiceRole } from '@metering/db';
 import { decodeUsageEvent } from '@metering/kafka';
 import { TEST_OPERATOR_TOKEN, testConfig } from './support/config';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -83,7 +84,8 @@ describe('collector: graceful shutdown on SIGTERM', () => {
     child = spawn(process.execPath, [MAIN], {
       env: {
         ...process.env,
-        DATABASE_URL: db.url,
+        DATABASE_URL: asServiceRole(db.url),
+        DATABASE_OWNER_URL: db.url,
         KAFKA_BROKERS: kafkaBrokers().join(','),
         USAGE_TOPIC: topics.usage,
         COLLECTOR_PORT: String(port),

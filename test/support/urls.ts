@@ -1,5 +1,8 @@
+// Relative, not @metering/db: global-setup loads this file, outside jest's module mapping.
+import { SERVICE_ROLE } from '../../libs/db/src/roles';
+
 /**
- * Tests use their own databases on the server of DATABASE_URL, never the database itself.
+ * Tests use their own databases on the server of DATABASE_OWNER_URL, never the database itself.
  * Every run has an id (a base-36 start time, set by global-setup for all workers), and its
  * template and databases carry it, so runs side by side never touch each other's databases.
  */
@@ -17,8 +20,18 @@ export function runStartedAt(database: string): number | null {
   return m ? parseInt(m[1]!, 36) : null;
 }
 
+/**
+ * The owner's URL: tests create, migrate and drop databases, and set up fixtures no service may
+ * write. DATABASE_OWNER_URL; or DATABASE_URL when that names another role than the services'
+ * (a set-up from before the roles were split); or the default. The services under test connect
+ * as metering_app (support/config.ts).
+ */
 function base(): URL {
-  return new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/metering');
+  const owner = process.env['DATABASE_OWNER_URL'];
+  if (owner) return new URL(owner);
+  const url = process.env['DATABASE_URL'];
+  if (url && decodeURIComponent(new URL(url).username) !== SERVICE_ROLE) return new URL(url);
+  return new URL('postgres://postgres@127.0.0.1:5432/metering');
 }
 
 export function testDatabaseUrl(database: string): string {
