@@ -15,6 +15,10 @@ export function createPool(databaseUrl: string, overrides: Partial<PoolConfig> =
   // An idle client losing its connection (Postgres restarted) must not crash the process;
   // the pool replaces it on the next checkout.
   pool.on('error', () => undefined);
+  // So must a checked-out client losing it between two queries (a crash mid-transaction): pg
+  // emits 'error' on the client then, and with no listener that is an uncaught exception. The
+  // next query on it fails, the caller's transaction with it, and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -64,6 +64,11 @@ export class ProblemFilter implements ExceptionFilter {
       if (exception instanceof ProblemException) for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
     } else if (isBodyParserError(exception)) {
       body = bodyParserProblem(exception);
+    } else if (isDatabaseUnavailable(exception)) {
+      // A restart or failover of Postgres: the request is safe to repeat once it is back.
+      this.log.warn(`database unavailable: ${(exception as Error).message}`);
+      res.setHeader('retry-after', '2');
+      body = { type: 'https://metering.dev/problems/503', title: 'service unavailable', status: 503, detail: 'the database is unavailable; try again shortly' };
     } else {
       this.log.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
       body = { type: 'https://metering.dev/problems/500', title: 'internal server error', status: 500, detail: 'internal error; it has been logged' };
@@ -71,6 +76,17 @@ export class ProblemFilter implements ExceptionFilter {
     if (res.headersSent) return;
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }
+}
+
+/** SQLSTATE classes and socket errors that mean Postgres is away (restarting, failing over, refusing connections), not that the request is wrong. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+export function isDatabaseUnavailable(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_SOCKET.has(code))) return true;
+  return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(e.message);
 }
 
 interface BodyParserError {
