@@ -1,9 +1,11 @@
 import { Client } from 'pg';
 import { dropDatabase as drop, freshDatabase as fresh, siblingDatabaseUrl } from '@metering/db';
+import { loadConfig } from '@metering/service';
 
-const base = () => process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/metering';
+/** Benchmarks make and drop databases: as the owner (DATABASE_OWNER_URL). */
+const base = () => loadConfig().databaseOwnerUrl;
 
-/** The URL of another database on DATABASE_URL's server. */
+/** The owner's URL of another database on the owner's server. */
 export function databaseUrl(name: string): string {
   return siblingDatabaseUrl(base(), name);
 }

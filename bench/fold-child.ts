@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { asServiceRole } from '@metering/db';
 
 // bench/ compiled into dist/bench, or run from source (the tests import it through ts-jest).
 const root = existsSync(join(__dirname, '..', 'package.json')) ? join(__dirname, '..') : join(__dirname, '..', '..');
@@ -65,7 +66,7 @@ export class AggregatorChild {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
-        DATABASE_URL: env.databaseUrl,
+        DATABASE_URL: asServiceRole(env.databaseUrl),
         KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
         USAGE_TOPIC: env.topic,
         USAGE_DLQ_TOPIC: env.dlqTopic,

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { hashToken, newId, newToken } from '@metering/db';
+import { asServiceRole, hashToken, newId, newToken } from '@metering/db';
+import { loadConfig } from '@metering/service';
 import { createKafka, renamed, topicConfig, topicSpec } from '@metering/kafka';
 
 const root = join(__dirname, '..', '..');
@@ -22,7 +23,7 @@ export interface IngestStack {
 }
 
 function databaseUrl(name: string): string {
-  const url = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/metering');
+  const url = new URL(loadConfig().databaseOwnerUrl);
   url.pathname = `/${name}`;
   return url.toString();
 }
@@ -108,7 +109,7 @@ export async function startIngestStack(orgs: readonly string[]): Promise<IngestS
     const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'apps', 'collector', 'src', 'main.js')], {
       env: {
         ...process.env,
-        DATABASE_URL: url,
+        DATABASE_URL: asServiceRole(url),
         KAFKA_BROKERS: brokers.join(','),
         USAGE_TOPIC: topic,
         COLLECTOR_PORT: String(port),

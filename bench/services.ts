@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { asServiceRole } from '@metering/db';
 import { createKafka, renamed, topicConfig, topicSpec } from '@metering/kafka';
 
 const root = join(__dirname, '..', '..');
@@ -64,7 +65,8 @@ export async function startBenchStack(name: string, databaseUrl: string, service
     await admin.disconnect();
   }
   const env: Record<string, string> = {
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: asServiceRole(databaseUrl),
+    DATABASE_OWNER_URL: databaseUrl,
     KAFKA_BROKERS: brokers,
     METERING_OPERATOR_TOKEN: BENCH_OPERATOR_TOKEN,
     USAGE_TOPIC: topics.usage,
