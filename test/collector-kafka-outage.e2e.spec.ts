@@ -3,7 +3,7 @@ import type { MeteringConfig } from '@metering/service';
 import { TEST_OPERATOR_TOKEN, testConfig } from './support/config';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createTestTopics, readTopic, TestTopics } from './support/kafka';
-import { createPrivateBroker, PrivateBroker } from './support/private-broker';
+import { createPrivateBroker, PrivateBroker } from '../chaos/private-broker';
 import { call, foldedToEnd, seedHost, startOnly } from './support/services';
 
 jest.setTimeout(300_000);

@@ -6,8 +6,9 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { repoRoot } from './paths';
 
-const root = join(__dirname, '..', '..');
+const root = repoRoot();
 
 /**
  * A Kafka broker of the test's own (single-node KRaft, like the stack's, on free ports, data
@@ -46,7 +47,8 @@ function kafkaLibs(): string {
 
 const java = () => (process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java');
 
-function freePort(): Promise<number> {
+/** A port nothing listens on now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

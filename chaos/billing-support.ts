@@ -1,0 +1,87 @@
+import type { Logger } from '@nestjs/common';
+import { loadConfig, MeteringConfig } from '@metering/service';
+import { verify } from '../apps/invoicing/src/verify';
+import type { Hosts } from './hosts';
+import { ChaosStack, CHAOS_OPERATOR_TOKEN } from './stack';
+
+/** What the billing scenarios read back from the invoicing service. */
+export interface Line {
+  kind: 'usage' | 'adjustment';
+  sku: string;
+  usage_period: string;
+  quantity: string;
+  unit?: string;
+  unit_price: string;
+  amount: string;
+}
+export interface Summary {
+  number: string;
+  org: string;
+  total: string;
+  content_hash: string;
+}
+export interface CloseAnswer {
+  period: string;
+  created: number;
+  invoices: Summary[];
+}
+/** An HTTP call as the operator that never throws: the status and the parsed body. */
+export async function call(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: any; ms: number }> {
+  const t = Date.now();
+  try {
+    const res = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${CHAOS_OPERATOR_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(600_000),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed, ms: Date.now() - t };
+  } catch (e) {
+    return { status: 0, body: String(e), ms: Date.now() - t };
+  }
+}
+
+/** The configuration the stack's services run with, for running one of them in this process. */
+export function stackConfig(stack: ChaosStack): MeteringConfig {
+  return loadConfig({ ...process.env, ...stack.serviceEnv() });
+}
+
+/** `npm run billing -- verify`, in this process, against the scenario's database and topics. */
+export async function verifyFigure(stack: ChaosStack): Promise<{ ok: boolean; text: string; seconds: number }> {
+  try {
+    const report = await verify(stackConfig(stack), { log: () => undefined } as unknown as Logger);
+    const text = report.periods.map((p) => `${p.period}: ${p.matched}/${p.invoices} hash the same${p.mismatched.length + p.missing.length + p.extra.length > 0 ? ` (differ: ${[...p.mismatched, ...p.missing, ...p.extra].join(', ')})` : ''}`).join('; ');
+    return { ok: report.ok && report.periods.length > 0, text: `${report.ok ? 'verified' : 'MISMATCH'}: ${text}`, seconds: report.seconds };
+  } catch (e) {
+    return { ok: false, text: `verify failed: ${String(e).slice(0, 300)}`, seconds: 0 };
+  }
+}
+
+/** Several hosts' accepted events as one, for projectionTally. */
+export function together(...all: Hosts[]): Pick<Hosts, 'expected'> {
+  const merged = new Map<string, { events: number; quantity: number }>();
+  for (const h of all) {
+    for (const [k, c] of h.expected()) {
+      const m = merged.get(k) ?? { events: 0, quantity: 0 };
+      m.events += c.events;
+      m.quantity += c.quantity;
+      merged.set(k, m);
+    }
+  }
+  return { expected: () => merged };
+}
+
+/** Answers that made the hosts try again, by status, over several Hosts. */
+export function retries(...all: Hosts[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const h of all) for (const [k, n] of Object.entries(h.stats.retries)) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
+

@@ -1,0 +1,134 @@
+import { periodBounds, periodOf } from '@metering/billing';
+import { Hosts } from '../hosts';
+import { invoiceTally, numbering, projectionTally, sum } from '../invariant';
+import { createPrivatePostgres } from '../private-postgres';
+import type { ScenarioResult } from '../report';
+import { ChaosStack, CHAOS_OPERATOR_TOKEN, sleep } from '../stack';
+
+export interface PostgresSize {
+  events: number;
+  orgs: number;
+  downSeconds: number;
+  /** Closes interrupted by a crash before one is let through. */
+  closeCrashes: number;
+}
+
+interface CloseAnswer {
+  status: number;
+  invoices: { number: string; org: string; content_hash: string }[];
+}
+
+async function close(url: string, period: string): Promise<CloseAnswer> {
+  try {
+    const res = await fetch(`${url}/v1/billing/periods/${period}/close`, { method: 'POST', headers: { authorization: `Bearer ${CHAOS_OPERATOR_TOKEN}` }, signal: AbortSignal.timeout(120_000) });
+    const body = (await res.json().catch(() => ({}))) as { invoices?: CloseAnswer['invoices'] };
+    return { status: res.status, invoices: body.invoices ?? [] };
+  } catch {
+    return { status: 0, invoices: [] };
+  }
+}
+
+/**
+ * Postgres crashed (every backend killed at once, WAL replayed at the next start) twice while
+ * events are folded, then during closes of the month before: no service is restarted by hand;
+ * each must ride out the outage by itself. A close cut off by a crash leaves nothing behind,
+ * and the close that follows makes every invoice once.
+ */
+export async function postgresRestart(size: PostgresSize): Promise<ScenarioResult> {
+  const pg = await createPrivatePostgres();
+  await pg.start();
+  const stack = await ChaosStack.start({ name: 'postgres', services: ['api', 'collector', 'aggregator', 'invoicing'], postgres: pg }).catch(async (e) => {
+    await pg.destroy();
+    throw e;
+  });
+  try {
+    const orgs = Array.from({ length: size.orgs }, (_, i) => `org-${String(i).padStart(5, '0')}`);
+    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(orgs), orgs, `pg-${Date.now()}`, { resendShare: 0.1 });
+    const previous = periodOf(periodBounds(periodOf(Date.now())).from - 1);
+    const lastDay = periodBounds(previous).to - 86_400_000;
+    // Usage of the last day of the month before, so that month can be closed.
+    const seconds = 3 * size.downSeconds + 15;
+    const flow = hosts.flow(size.events, 500, 8, (i) => lastDay + (i % 24) * 3_600_000 + 1_000, size.events / seconds);
+    const foldOutages: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      await sleep((seconds / 4) * 1000);
+      const acceptedBefore = hosts.stats.accepted;
+      await pg.crash();
+      await sleep(size.downSeconds * 1000);
+      await pg.start();
+      const up = Date.now();
+      while (hosts.stats.accepted === acceptedBefore && Date.now() - up < 120_000) await sleep(50);
+      foldOutages.push(Date.now() - up);
+    }
+    await flow;
+    await stack.foldedToEnd();
+    const folded = await projectionTally(stack.pool, hosts, orgs);
+
+    // Closes cut off by a crash in the middle of their writes, then one let through.
+    const invoicing = stack.url('invoicing');
+    const cut: string[] = [];
+    let leftBehind = 0;
+    for (let i = 0; i < size.closeCrashes; i++) {
+      let answered = false;
+      const closing = close(invoicing, previous).finally(() => (answered = true));
+      // The moment a transaction other than ours has written something: the close, mid-way.
+      while (!answered) {
+        const { rows } = await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()');
+        if (rows[0]!.n > 0) break;
+      }
+      const midway = !answered;
+      await pg.crash();
+      const answer = await closing;
+      cut.push(midway ? `cut mid-write, answered ${answer.status === 0 ? 'nothing' : answer.status}` : `finished first (${answer.status})`);
+      await pg.start();
+      leftBehind += await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices').then((r) => r.rows[0]!.n, () => 0);
+    }
+    let done: CloseAnswer = { status: 0, invoices: [] };
+    const closeStarted = Date.now();
+    for (let attempt = 0; attempt < 30 && done.status !== 201 && done.status !== 200; attempt++) {
+      if (attempt > 0) await sleep(1_000);
+      done = await close(invoicing, previous);
+    }
+    const closeRecovered = Date.now() - closeStarted;
+    const again = await close(invoicing, previous);
+    const billed = await invoiceTally(stack.pool, orgs, [previous]);
+    const numbers = await numbering(stack.pool);
+    const { rows } = await stack.pool.query<{ orgs: string; invoices: string }>('SELECT count(DISTINCT org)::text AS orgs, count(*)::text AS invoices FROM invoices');
+    const oneEach = Number(rows[0]!.orgs) === Number(rows[0]!.invoices) && Number(rows[0]!.invoices) === done.invoices.length;
+    const sameAgain = again.status === 200 && JSON.stringify(again.invoices) === JSON.stringify(done.invoices);
+    const unexpected = ['collector', 'aggregator', 'invoicing', 'api'].reduce((n, s) => n + stack.proc(s).counts.unexpectedExits, 0);
+    if (unexpected > 0) console.error(`a service died by itself:\n${stack.logs()}`);
+    const total = sum(folded, billed);
+    return {
+      name: 'postgres-restart',
+      title: 'Postgres crashed mid-fold and mid-close',
+      date: new Date().toISOString(),
+      faults: `Postgres crashed (immediate stop, ${size.downSeconds} s down) twice while events were folded and ${size.closeCrashes} times during a close; no service restarted by hand`,
+      events: hosts.stats.accepted,
+      recovered: unexpected === 0 && (done.status === 200 || done.status === 201),
+      lost: total.lost,
+      doubleCounted: total.doubleCounted,
+      figures: {
+        'distinct events accepted': hosts.stats.accepted,
+        'events re-sent (duplicates)': hosts.stats.resent,
+        'host retries by answer': JSON.stringify(hosts.stats.retries),
+        'first 202 after each restart (ms)': foldOutages.join(', '),
+        'projections: lost, double-counted': `${folded.lost}, ${folded.doubleCounted}`,
+        'closes crashed': cut.join('; '),
+        'invoices left behind by crashed closes': leftBehind,
+        'the close after them: status, invoices, ms to succeed': `${done.status}, ${done.invoices.length}, ${closeRecovered}`,
+        'invoice lines: lost, double-billed (events)': `${billed.lost}, ${billed.doubleCounted}`,
+        'one invoice per organization': oneEach ? 'yes' : 'no',
+        'numbers gapless': `${numbers.gapless ? 'yes' : 'no'} (${numbers.documents} documents)`,
+        'closing again answers the same invoices': sameAgain ? 'yes' : 'no',
+        'service restarts needed': unexpected,
+      },
+      passed: total.lost === 0 && total.doubleCounted === 0 && folded.events === hosts.stats.accepted && billed.events === hosts.stats.accepted && oneEach && numbers.gapless && sameAgain && leftBehind === 0 && unexpected === 0,
+    };
+  } catch (e) {
+    throw new Error(`${String(e)}\n${stack.logs()}\n--- postgres\n${pg.logTail()}`);
+  } finally {
+    await stack.stop({ keepDatabase: true });
+    await pg.destroy();
+  }
+}
