@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asServiceRole } from '@metering/db';
-import { createKafka, renamed, topicConfig, topicSpec } from '@metering/kafka';
+import { createKafka, topicCopies } from '@metering/kafka';
 
 const root = join(__dirname, '..', '..');
 export const BENCH_OPERATOR_TOKEN = 'bench-operator-token-0123456789';
@@ -55,11 +55,7 @@ export async function startBenchStack(name: string, databaseUrl: string, service
     if (stale.length > 0) await admin.deleteTopics({ topics: stale });
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [
-        renamed(topicSpec('usage.events.v1'), topics.usage),
-        renamed(topicSpec('usage.events.dlq.v1'), topics.dlq),
-        renamed(topicSpec('billing.invoices.v1'), topics.invoices),
-      ].map(topicConfig),
+      topics: topicCopies(topics),
     });
   } finally {
     await admin.disconnect();

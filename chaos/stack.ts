@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { createKafka, renamed, topicConfig, topicSpec } from '@metering/kafka';
+import { createKafka, topicCopies } from '@metering/kafka';
 import { asServiceRole, createPool, dropDatabase, freshDatabase } from '@metering/db';
 import { loadConfig } from '@metering/service';
 import { repoRoot } from './paths';
@@ -147,11 +147,7 @@ export class ChaosStack {
     try {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: [
-          renamed(topicSpec('usage.events.v1'), topics.usage),
-          renamed(topicSpec('usage.events.dlq.v1'), topics.dlq),
-          renamed(topicSpec('billing.invoices.v1'), topics.invoices),
-        ].map(topicConfig),
+        topics: topicCopies(topics),
       });
     } finally {
       await admin.disconnect();

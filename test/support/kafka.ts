@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { renamed, topicConfig, topicSpec } from '@metering/kafka';
+import { topicCopies } from '@metering/kafka';
 import { kafkaBrokers } from './urls';
 
 export interface TestTopics {
@@ -23,21 +23,17 @@ export async function createTestTopics(brokers: string[] = kafkaBrokers()): Prom
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topics = [
-      renamed(topicSpec('usage.events.v1'), names.usage),
-      renamed(topicSpec('usage.events.dlq.v1'), names.dlq),
-      renamed(topicSpec('billing.invoices.v1'), names.invoices),
-    ];
+    const topics = topicCopies(names);
     // kafkajs' own wait for leaders gives up on a transient "does not host this
     // topic-partition" from a busy broker right after creation: create, then wait ourselves.
-    await admin.createTopics({ waitForLeaders: false, topics: topics.map(topicConfig) });
+    await admin.createTopics({ waitForLeaders: false, topics });
     const deadline = Date.now() + 30_000;
     for (;;) {
       const ready = await admin
-        .fetchTopicMetadata({ topics: topics.map((t) => t.name) })
+        .fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
         .then((m) => topics.every((want) => {
-          const got = m.topics.find((t) => t.name === want.name);
-          return got !== undefined && got.partitions.length === want.partitions && got.partitions.every((p) => p.leader >= 0);
+          const got = m.topics.find((t) => t.name === want.topic);
+          return got !== undefined && got.partitions.length === want.numPartitions && got.partitions.every((p) => p.leader >= 0);
         }))
         .catch(() => false);
       if (ready) break;

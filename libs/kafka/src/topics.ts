@@ -22,6 +22,15 @@ export function renamed(spec: TopicSpec, name: string): TopicSpec {
   return { ...spec, name };
 }
 
+/** The pipeline's three topics under other names, as admin.createTopics takes them: a test's, a benchmark's or a scenario's own. */
+export function topicCopies(names: { usage: string; dlq: string; invoices: string }): ITopicConfig[] {
+  return [
+    renamed(topicSpec('usage.events.v1'), names.usage),
+    renamed(topicSpec('usage.events.dlq.v1'), names.dlq),
+    renamed(topicSpec('billing.invoices.v1'), names.invoices),
+  ].map(topicConfig);
+}
+
 /** The kafkajs form of a declared topic, for admin.createTopics. */
 export function topicConfig(spec: TopicSpec): ITopicConfig {
   return {
