@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
+import { asServiceRole } from '@metering/db';
 import { Browser, launchChromium } from '../scripts/chromium';
 import { dropDatabase, freshDatabase } from './database';
 import type { Benchmark, Figure } from './harness';
@@ -140,7 +141,7 @@ export function readBenchmark(): Benchmark {
       built = await buildReadFleet(url, month.from, month.to);
       console.log(`read: built ${built.resourceRows} per-resource and ${built.hourlyRows} hourly rows in ${built.seconds.toFixed(0)} s`);
       server = spawn(process.execPath, [join(root, 'dist', 'apps', 'api', 'src', 'main.js')], {
-        env: { ...process.env, DATABASE_URL: url, API_PORT: String(PORT), METERING_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', RATE_LIMIT_READ: '1000000' },
+        env: { ...process.env, DATABASE_URL: asServiceRole(url), DATABASE_OWNER_URL: url, API_PORT: String(PORT), METERING_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', RATE_LIMIT_READ: '1000000' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       await ready(60_000);
