@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       failed++;
       continue;
     }
-    if (scale === 1) writeReliabilityReport([result]);
+    if (scale === 1) writeReliabilityReport([result], Object.keys(SCENARIOS));
     console.log(`chaos: ${name}: ${result.passed ? 'pass' : 'FAIL'} in ${Math.round((Date.now() - t) / 1000)} s (events ${result.events}, lost ${result.lost}, double-counted ${result.doubleCounted})`);
     console.log(JSON.stringify(result.figures, null, 2));
     if (!result.passed) failed++;

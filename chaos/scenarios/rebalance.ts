@@ -42,12 +42,13 @@ export async function rebalance(size: RebalanceSize): Promise<ScenarioResult> {
     await flow;
     await stack.foldedToEnd();
     const tally = await projectionTally(stack.pool, hosts, ORGS);
+    const kinds = (what: string) => log.filter((l) => l.endsWith(` ${what}`)).length;
     const unexpected = first.counts.unexpectedExits + second.counts.unexpectedExits;
     return {
       name: 'rebalance',
       title: 'two aggregator instances rebalancing under load',
       date: new Date().toISOString(),
-      faults: `${log.length} membership changes of a two-instance group while events flowed: ${log.join(', ')}`,
+      faults: `${log.length} membership changes of a two-instance group while events flowed: ${kinds('joined')} joins, ${kinds('left')} clean leaves (SIGTERM), ${kinds('killed')} kill -9, each followed by a rejoin`,
       events: hosts.stats.accepted,
       recovered: unexpected === 0,
       lost: tally.lost,
@@ -55,7 +56,7 @@ export async function rebalance(size: RebalanceSize): Promise<ScenarioResult> {
       figures: {
         'distinct events accepted': hosts.stats.accepted,
         'events re-sent (duplicates)': hosts.stats.resent,
-        'membership changes': log.length,
+        'membership changes': log.join(', '),
         'kill -9': first.counts.kills + second.counts.kills,
       },
       passed: tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted && unexpected === 0,
