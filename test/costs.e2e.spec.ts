@@ -101,17 +101,20 @@ describe('cost estimates', () => {
 
   it('reads whole past days of resources from the daily rollup, and rebuilds a day when late usage arrives for it', async () => {
     const today = Math.floor(Date.now() / DAY) * DAY;
+    // The day before yesterday: a whole past day that the fixture's last 6 hours never reach,
+    // even when the tests run just after midnight (UTC).
+    const day = today - DAY;
     const q = `from=${iso(today - 3 * DAY)}&to=${iso(today + DAY)}&granularity=total&group_by=resource,sku&resource=m_06`;
     const runtime = (e: PostedEvent) => e.data.resource === 'm_06' && e.type === 'machine.runtime';
     const lateEvent = (id: string, hoursBeforeMidnight: number, quantity: number): PostedEvent => {
       const e = { ...events.find(runtime)! };
-      return { ...e, id, time: new Date(today - hoursBeforeMidnight * HOUR + 30 * 60_000).toISOString(), data: { ...e.data, quantity } };
+      return { ...e, id, time: new Date(day - hoursBeforeMidnight * HOUR + 30 * 60_000).toISOString(), data: { ...e.data, quantity } };
     };
     const amountOf = (b: { rows: { sku: string; amount: string }[] }) => b.rows.find((r) => r.sku === 'machine.runtime/performance-2x')?.amount ?? '0';
     const rolledUp = async () =>
-      (await db.pool.query(`SELECT quantity::text AS q FROM usage_resource_daily WHERE org = 'acme' AND day = $1 AND resource = 'm_06'`, [new Date(today - DAY).toISOString().slice(0, 10)])).rows.map((r) => r.q);
+      (await db.pool.query(`SELECT quantity::text AS q FROM usage_resource_daily WHERE org = 'acme' AND day = $1 AND resource = 'm_06'`, [new Date(day - DAY).toISOString().slice(0, 10)])).rows.map((r) => r.q);
 
-    // Yesterday gets its first usage: the day is built.
+    // That day gets its first usage: the day is built.
     events.push(lateEvent('late-1', 12, 1000));
     await post(events.slice(-1));
     const first = (await call(`${svc.api}/v1/orgs/acme/costs?${q}`, { token: viewer })).body;
@@ -133,7 +136,7 @@ describe('cost estimates', () => {
     const before = (await costs(`granularity=total&group_by=sku&sku=${sku}`)).body.total;
     await db.pool.query(`INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ($1, 'second', '0.0001', $2)`, [sku, new Date(change)]);
     const res = await costs(`granularity=hour&group_by=sku&sku=${sku}`);
-    // Within the range asked (the rollup test above added an event of yesterday).
+    // Within the range asked (the rollup test above added events of the day before yesterday).
     const inRange = (e: PostedEvent) => Date.parse(e.time) >= currentHour - 24 * HOUR && Date.parse(e.time) < currentHour + HOUR;
     const mine = events.filter((e) => skuOf(e) === sku && inRange(e));
     const early = mine.filter((e) => Date.parse(e.time) < change);
