@@ -140,7 +140,9 @@ export function readBenchmark(): Benchmark {
       url = await freshDatabase(DB);
       built = await buildReadFleet(url, month.from, month.to);
       console.log(`read: built ${built.resourceRows} per-resource and ${built.hourlyRows} hourly rows in ${built.seconds.toFixed(0)} s`);
-      server = spawn(process.execPath, [join(root, 'dist', 'apps', 'api', 'src', 'main.js')], {
+      // e.g. BENCH_READ_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' to see where a read's time goes.
+      const nodeArgs = (process.env['BENCH_READ_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+      server = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'apps', 'api', 'src', 'main.js')], {
         env: { ...process.env, DATABASE_URL: asServiceRole(url), DATABASE_OWNER_URL: url, API_PORT: String(PORT), METERING_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', RATE_LIMIT_READ: '1000000' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
