@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { createKafka } from '@metering/kafka';
+import { storedPositions } from '@metering/db';
+import { createKafka, untilFolded } from '@metering/kafka';
 import { dropDatabase, freshDatabase } from './database';
 import type { Benchmark, Figure } from './harness';
 import { loadBatch } from './load';
@@ -68,21 +69,12 @@ export function memoryBenchmark(): Benchmark {
 
 /** Waits until the aggregator's stored positions reach the usage topic's end offsets. */
 export async function foldedToEnd(stack: BenchStack, databaseUrl: string): Promise<void> {
-  const kafka = createKafka(stack.env['KAFKA_BROKERS']!.split(','), 'bench-wait');
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(stack.topics.usage);
-  await admin.disconnect();
+  const admin = createKafka(stack.env['KAFKA_BROKERS']!.split(','), 'bench-wait').admin();
   const db = new Client({ connectionString: databaseUrl });
-  await db.connect();
+  await Promise.all([admin.connect(), db.connect()]);
   try {
-    for (;;) {
-      const { rows } = await db.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1', [stack.env['AGGREGATOR_GROUP']]);
-      const at = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-      if (ends.every((e) => (at.get(e.partition) ?? 0n) >= BigInt(e.high))) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await untilFolded(admin, stack.topics.usage, () => storedPositions(db, stack.env['AGGREGATOR_GROUP']!, stack.topics.usage), 600_000);
   } finally {
-    await db.end();
+    await Promise.all([admin.disconnect(), db.end()]);
   }
 }

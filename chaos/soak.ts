@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { createKafka } from '@metering/kafka';
+import { storedPositions } from '@metering/db';
+import { createKafka, foldLag } from '@metering/kafka';
 import { dropDatabase, freshDatabase } from '../bench/database';
 import { steadyLoad } from '../bench/load';
 import { BENCH_OPERATOR_TOKEN, benchCall, rssBytes, ServiceName, startBenchStack } from '../bench/services';
@@ -36,12 +37,7 @@ export async function soak(): Promise<ScenarioResult> {
   try {
     await benchCall(`${stack.url.api}/v1/orgs`, BENCH_OPERATOR_TOKEN, { slug: 'load', name: 'load' });
     const host = (await benchCall(`${stack.url.api}/v1/hosts`, BENCH_OPERATOR_TOKEN, { name: 'soak' })).token as string;
-    const lag = async (): Promise<bigint> => {
-      const ends = await admin.fetchTopicOffsets(stack.topics.usage);
-      const { rows } = await db.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1', [stack.env['AGGREGATOR_GROUP']]);
-      const at = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-      return ends.reduce((s, e) => s + BigInt(e.high) - (at.get(e.partition) ?? 0n), 0n);
-    };
+    const lag = () => foldLag(admin, stack.topics.usage, () => storedPositions(db, stack.env['AGGREGATOR_GROUP']!, stack.topics.usage));
     const started = Date.now();
     const load = steadyLoad({ collector: stack.url.collector, token: host, org: 'load', rate, batch: 500, prefix: `soak-${started}` });
     while (Date.now() - started < seconds * 1000) {

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { createKafka, topicCopies } from '@metering/kafka';
-import { asServiceRole, createPool, dropDatabase, freshDatabase } from '@metering/db';
+import { createKafka, topicCopies, untilFolded } from '@metering/kafka';
+import { asServiceRole, createPool, dropDatabase, freshDatabase, storedPositions } from '@metering/db';
 import { loadConfig } from '@metering/service';
 import { repoRoot } from './paths';
 import { freePort, PrivateBroker } from './private-broker';
@@ -212,17 +212,7 @@ export class ChaosStack {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const ends = await admin.fetchTopicOffsets(this.topics.usage);
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const { rows } = await this.pool
-          .query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2', [this.group, this.topics.usage])
-          .catch(() => ({ rows: [] as { partition: number; next_offset: string }[] }));
-        const stored = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-        if (ends.every((e) => BigInt(e.high) === 0n || (stored.get(e.partition) ?? -1n) >= BigInt(e.high))) return;
-        if (Date.now() > deadline) throw new Error(`the aggregator did not fold ${this.topics.usage} to its end in ${timeoutMs} ms`);
-        await sleep(250);
-      }
+      await untilFolded(admin, this.topics.usage, () => storedPositions(this.pool, this.group, this.topics.usage), timeoutMs);
     } finally {
       await admin.disconnect();
     }

@@ -1,4 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
+import { storedPositions } from '@metering/db';
+import { untilFolded } from '@metering/kafka';
 import type { MeteringConfig } from '@metering/service';
 import { createAggregatorApp } from '../../apps/aggregator/src/app';
 import { createApiApp } from '../../apps/api/src/app';
@@ -102,19 +104,7 @@ export async function foldedToEnd(kafka: import('kafkajs').Kafka, topic: string,
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    await eventually(
-      async () => {
-        const { rows } = await pool.query<{ partition: number; next_offset: string }>(
-          'SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2',
-          [group, topic],
-        );
-        const stored = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-        return ends.every((e) => BigInt(e.high) === 0n || (stored.get(e.partition) ?? -1n) >= BigInt(e.high)) ? true : undefined;
-      },
-      timeoutMs,
-      `the aggregator to fold ${topic} to its end`,
-    );
+    await untilFolded(admin, topic, () => storedPositions(pool, group, topic), timeoutMs);
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
-import type { Poison } from './decode-batch';
+import type { Poison } from '@metering/kafka';
 
 /**
  * Messages the fold cannot use go to the dead-letter topic as they were, with where they came

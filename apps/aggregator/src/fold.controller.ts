@@ -1,12 +1,11 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { KeyedBatch, PartitionPosition, ProjectionStore } from '@metering/db';
-import { ApplyStep, BatchResult, KAFKA_BATCH, KafkaBatch } from '@metering/kafka';
+import { ApplyStep, BatchResult, decodeBatch, foldDecoder, KAFKA_BATCH, KafkaBatch, Poison } from '@metering/kafka';
 import { foldColumns, UsageColumns } from '@metering/metering';
 import { METERING_CONFIG, MeteringConfig } from '@metering/service';
 import { AggregatorMetrics } from './aggregator.metrics';
 import { DeadLetters } from './dead-letters';
-import { decodeBatch, foldDecoder, Poison } from './decode-batch';
 
 /** Kafka in, Postgres out: decodes a partition's batch, dead-letters poison, applies the rest exactly once. */
 @Controller()

@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { createPool, ProjectionStore, REBUILD_TABLES, RebuildStore, SwapReport } from '@metering/db';
-import { createKafka, TopicReplayer } from '@metering/kafka';
+import { createKafka, decodeBatch, foldDecoder, TopicReplayer } from '@metering/kafka';
 import { foldColumns } from '@metering/metering';
 import type { MeteringConfig } from '@metering/service';
-import { decodeBatch, foldDecoder } from './decode-batch';
 
 /** Close enough to the live positions to take the lock and fold the rest under it. */
 const TAIL = 50_000n;

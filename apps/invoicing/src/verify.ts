@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { contentHash, Period } from '@metering/billing';
 import { BillingRepository, createPool, DocumentsRepository, dropDatabase, freshDatabase, IssuedDocument, ProjectionStore } from '@metering/db';
-import { createKafka, TopicReplayer } from '@metering/kafka';
+import { createKafka, decodeBatch, foldDecoder, TopicReplayer } from '@metering/kafka';
 import { foldColumns } from '@metering/metering';
 import type { MeteringConfig } from '@metering/service';
 // The aggregator's own decoding, so the replay folds exactly as the live aggregator did.
-import { decodeBatch, foldDecoder } from '../../aggregator/src/decode-batch';
 import { underBillingLock } from './billing-lock';
 import { draftInvoices } from './statement';
 

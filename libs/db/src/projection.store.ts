@@ -45,6 +45,15 @@ export function utcDay(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** Where a consumer group's folds stand, per partition of `topic`: the next offset each resumes from (absent = never folded). */
+export async function storedPositions(db: Pick<Pool, 'query'>, group: string, topic: string): Promise<Map<number, bigint>> {
+  const { rows } = await db.query<{ partition: number; next_offset: string }>(
+    'SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2',
+    [group, topic],
+  );
+  return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+}
+
 /**
  * The aggregator's write side. applyBatch is the exactly-once step: in one transaction it
  * locks the partition's stored offset, drops what was applied before, records the batch's
@@ -76,12 +85,8 @@ export class ProjectionStore {
   }
 
   /** Stored next offsets of these partitions (absent = never folded). */
-  async storedOffsets(group: string, topic: string): Promise<Map<number, bigint>> {
-    const { rows } = await this.pool.query<{ partition: number; next_offset: string }>(
-      'SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2',
-      [group, topic],
-    );
-    return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+  storedOffsets(group: string, topic: string): Promise<Map<number, bigint>> {
+    return storedPositions(this.pool, group, topic);
   }
 
   /** @param fold turns the events that are new (their indexes) into projection rows */

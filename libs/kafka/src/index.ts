@@ -6,4 +6,6 @@ export * from './billing-codec';
 export * from './usage-producer';
 export * from './batch-consumer.server';
 export * from './usage-fold-decoder';
+export * from './decode-batch';
 export * from './topic-replayer';
+export * from './fold-position';

@@ -1,5 +1,6 @@
 import { skuFor, UsageEvent } from '@metering/catalog';
-import { BatchMessage, encodeUsageEvent, USAGE_EVENT_SCHEMA } from '@metering/kafka';
+import type { BatchMessage } from './batch-consumer.server';
+import { encodeUsageEvent, USAGE_EVENT_SCHEMA } from './usage-codec';
 import { decodeBatch, foldDecoder } from './decode-batch';
 
 const T = Date.UTC(2026, 10, 21, 10, 15);

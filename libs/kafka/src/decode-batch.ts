@@ -1,5 +1,7 @@
 import { allSkus, region, UsageEvent } from '@metering/catalog';
-import { BatchMessage, decodeUsageEvent, FoldAcceptance, UsageFoldDecoder } from '@metering/kafka';
+import type { BatchMessage } from './batch-consumer.server';
+import { decodeUsageEvent } from './usage-codec';
+import { FoldAcceptance, UsageFoldDecoder } from './usage-fold-decoder';
 import { Series, UsageColumns } from '@metering/metering';
 
 const KNOWN_SKUS = new Set(allSkus().map((s) => s.sku));
