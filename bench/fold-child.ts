@@ -1,24 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { asServiceRole } from '@metering/db';
+import { freePort } from './ports';
 
 // bench/ compiled into dist/bench, or run from source (the tests import it through ts-jest).
 const root = existsSync(join(__dirname, '..', 'package.json')) ? join(__dirname, '..') : join(__dirname, '..', '..');
 export const AGGREGATOR_MAIN = join(root, 'dist', 'apps', 'aggregator', 'src', 'main.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Resident memory of a process now, from /proc (Linux), in bytes; 0 once it is gone. */
 export function residentBytes(pid: number): number {

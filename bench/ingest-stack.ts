@@ -1,11 +1,11 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { asServiceRole, hashToken, newId, newToken } from '@metering/db';
 import { loadConfig } from '@metering/service';
 import { createKafka, renamed, topicConfig, topicSpec } from '@metering/kafka';
+import { freePort } from './ports';
 
 const root = join(__dirname, '..', '..');
 
@@ -38,16 +38,6 @@ async function admin<T>(fn: (c: Client) => Promise<T>, database = 'postgres'): P
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;

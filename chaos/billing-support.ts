@@ -85,3 +85,11 @@ export function retries(...all: Hosts[]): Record<string, number> {
   return out;
 }
 
+
+/** The named checks that failed, and the figures that say so: how many passed, and which did not and why. */
+export function verdict(checks: Record<string, boolean>, problems: readonly string[]): { failed: string[]; summary: Record<string, string> } {
+  const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+  const summary: Record<string, string> = { checks: `${Object.keys(checks).length - failed.length}/${Object.keys(checks).length} passed` };
+  if (failed.length > 0) Object.assign(summary, { 'failed checks': failed.join('; '), problems: problems.slice(0, 10).join('; ') });
+  return { failed, summary };
+}

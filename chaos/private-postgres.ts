@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './private-broker';
+import { freePort } from '../bench/ports';
 
 /**
  * A PostgreSQL server of the scenario's own (initdb into the OS temp dir, trust auth, a free

@@ -7,7 +7,8 @@ import { createKafka, topicCopies, untilFolded } from '@metering/kafka';
 import { asServiceRole, createPool, dropDatabase, freshDatabase, storedPositions } from '@metering/db';
 import { loadConfig } from '@metering/service';
 import { repoRoot } from './paths';
-import { freePort, PrivateBroker } from './private-broker';
+import { freePort } from '../bench/ports';
+import type { PrivateBroker } from './private-broker';
 import type { PrivatePostgres } from './private-postgres';
 
 export type ServiceName = 'collector' | 'aggregator' | 'invoicing' | 'api';

@@ -3,7 +3,7 @@ import { Hosts } from '../hosts';
 import { invoiceTally, numbering, projectionTally } from '../invariant';
 import type { ScenarioResult } from '../report';
 import { ChaosStack, sleep } from '../stack';
-import { call, CloseAnswer, Line, retries, Summary, together, verifyFigure } from '../billing-support';
+import { call, CloseAnswer, Line, retries, Summary, together, verdict, verifyFigure } from '../billing-support';
 
 export interface RacingSize {
   orgs: number;
@@ -193,7 +193,7 @@ export async function racingCloses(size: RacingSize): Promise<ScenarioResult> {
     figures['billing verify (s)'] = Math.round(v.seconds);
     checks['billing verify hashes every invoice the same'] = v.ok;
 
-    const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+    const { failed, summary } = verdict(checks, problems);
     return {
       name: 'racing-closes',
       title: 'closes of the same period at once, and a close racing a void',
@@ -210,8 +210,7 @@ export async function racingCloses(size: RacingSize): Promise<ScenarioResult> {
         'events re-sent (duplicates)': hosts.stats.resent + first.stats.resent,
         ...figures,
         'host retries': JSON.stringify(retries(hosts, first)),
-        checks: `${Object.keys(checks).length - failed.length}/${Object.keys(checks).length} passed`,
-        ...(failed.length > 0 ? { 'failed checks': failed.join('; '), problems: problems.slice(0, 10).join('; ') } : {}),
+        ...summary,
       },
       passed: failed.length === 0,
     };
