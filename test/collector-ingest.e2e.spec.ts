@@ -238,4 +238,11 @@ describe('collector: the ingest contract over HTTP', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('Bearer');
   });
+
+  it('answers another method on /v1/events with 405 and Allow: POST, and an unknown path with 404', async () => {
+    const wrong = await fetch(`${svc.collector}/v1/events`, { method: 'GET', headers: { authorization: `Bearer ${host.token}` } });
+    expect([wrong.status, wrong.headers.get('allow'), wrong.headers.get('content-type')]).toEqual([405, 'POST', 'application/problem+json; charset=utf-8']);
+    expect(await wrong.json()).toMatchObject({ status: 405, detail: 'GET is not allowed on /v1/events; allowed: POST' });
+    expect((await fetch(`${svc.collector}/v1/nothing-here`, { method: 'GET' })).status).toBe(404);
+  });
 });

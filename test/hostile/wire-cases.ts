@@ -78,17 +78,18 @@ export function wireCases(k: Kit): void {
   // ---------------------------------------------------------------- methods ----------
   const method = (name: string, service: Service, m: string, target: string, status: number, headers: [string, string][] = []) =>
     add({ name, category: 'method', service, method: m, target, headers: [['Authorization', `Bearer ${service === 'collector' ? ctx.tokens.host : ctx.tokens.operator}`], ...headers], expect: { status } });
-  for (const m of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND']) method(`${m} /v1/events`, 'collector', m, '/v1/events', 404);
-  method('HEAD /v1/events', 'collector', 'HEAD', '/v1/events', 404);
-  method('POST /v1/prices', 'api', 'POST', '/v1/prices', 404);
-  method('PUT /v1/orgs/{org}', 'api', 'PUT', `/v1/orgs/${ctx.org}`, 404);
-  method('DELETE /v1/orgs/{org}', 'api', 'DELETE', `/v1/orgs/${ctx.org}`, 404);
-  method('PATCH /v1/orgs/{org}/members', 'api', 'PATCH', `/v1/orgs/${ctx.org}/members`, 404);
-  method('GET /v1/billing/periods/{period}/close', 'invoicing', 'GET', '/v1/billing/periods/2000-01/close', 404);
-  method('DELETE /v1/billing/invoices/{number}', 'invoicing', 'DELETE', '/v1/billing/invoices/INV-000001', 404);
-  method('POST /v1/billing/reconcile', 'invoicing', 'POST', '/v1/billing/reconcile', 404);
-  method('X-HTTP-Method-Override on a GET of a POST route', 'collector', 'GET', '/v1/events', 404, [['X-HTTP-Method-Override', 'POST']]);
-  method('GET with an absolute-form target', 'collector', 'GET', 'http://evil.example/v1/events', 404);
+  // A path that exists under another method: 405 with Allow.
+  for (const m of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND']) method(`${m} /v1/events`, 'collector', m, '/v1/events', 405);
+  method('HEAD /v1/events', 'collector', 'HEAD', '/v1/events', 405);
+  method('POST /v1/prices', 'api', 'POST', '/v1/prices', 405);
+  method('PUT /v1/orgs/{org}', 'api', 'PUT', `/v1/orgs/${ctx.org}`, 405);
+  method('DELETE /v1/orgs/{org}', 'api', 'DELETE', `/v1/orgs/${ctx.org}`, 405);
+  method('PATCH /v1/orgs/{org}/members', 'api', 'PATCH', `/v1/orgs/${ctx.org}/members`, 405);
+  method('GET /v1/billing/periods/{period}/close', 'invoicing', 'GET', '/v1/billing/periods/2000-01/close', 405);
+  method('DELETE /v1/billing/invoices/{number}', 'invoicing', 'DELETE', '/v1/billing/invoices/INV-000001', 405);
+  method('POST /v1/billing/reconcile', 'invoicing', 'POST', '/v1/billing/reconcile', 405);
+  method('X-HTTP-Method-Override on a GET of a POST route', 'collector', 'GET', '/v1/events', 405, [['X-HTTP-Method-Override', 'POST']]);
+  method('GET with an absolute-form target', 'collector', 'GET', 'http://evil.example/v1/events', 405);
   const rawReq = (name: string, service: Service, text: string, status: number, problem = true) =>
     add({ name, category: 'protocol', service, method: '', target: '', headers: [], raw: Buffer.from(text, 'latin1'), expect: { status, problem } });
   for (const service of ['collector', 'api', 'invoicing'] as const) {

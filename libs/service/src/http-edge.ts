@@ -33,6 +33,49 @@ export class BoundedExpressAdapter extends ExpressAdapter {
     refuseConnect(server);
     this.httpServer = server;
   }
+
+  /** A path that exists under other methods answers 405 with `Allow` (RFC 9110), not 404. */
+  override setNotFoundHandler(handler: Function, prefix?: string): unknown {
+    const app = this.getInstance<{ router?: { stack?: RouteLayer[] } }>();
+    const notFound = handler as (req: Request, res: Response, next: NextFunction) => unknown;
+    return super.setNotFoundHandler((req: Request, res: Response, next: NextFunction) => {
+      const allowed = allowedMethods(app.router?.stack ?? [], req.path);
+      if (allowed.length === 0 || allowed.includes(req.method)) return notFound(req, res, next);
+      const body: ProblemBody = {
+        type: 'https://metering.dev/problems/405',
+        title: 'method not allowed',
+        status: 405,
+        detail: `${req.method} is not allowed on ${req.path}; allowed: ${allowed.join(', ')}`,
+      };
+      res.status(405).setHeader('Allow', allowed.join(', '));
+      res.type('application/problem+json').send(JSON.stringify(body));
+      return undefined;
+    }, prefix);
+  }
+}
+
+/** An Express router layer, as much of it as the 405 check reads. */
+interface RouteLayer {
+  route?: { methods: Record<string, boolean> };
+  match(path: string): boolean;
+}
+
+/** The methods the routes matching `path` answer (HEAD wherever GET is). */
+export function allowedMethods(stack: readonly RouteLayer[], path: string): string[] {
+  const methods = new Set<string>();
+  for (const layer of stack) {
+    if (!layer.route) continue;
+    let matches = false;
+    try {
+      matches = layer.match(path);
+    } catch {
+      // A path Express cannot decode matches no route.
+    }
+    if (!matches) continue;
+    for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') methods.add(m.toUpperCase());
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
 }
 
 function rawProblem(status: number, detail: string, headers: Record<string, string> = {}): string {
