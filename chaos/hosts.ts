@@ -91,6 +91,11 @@ export class Hosts {
   }
 
   /** `concurrency` hosts sending `total` events in batches of `size`; `time` gives each batch's event time. */
+  /** Answers in the 5xx range other than 503: an outage must read as "try again", never as a fault of the server. */
+  get serverFaults(): number {
+    return Object.entries(this.stats.retries).reduce((n, [status, count]) => (/^5\d\d$/.test(status) && status !== '503' ? n + count : n), 0);
+  }
+
   async flow(total: number, size: number, concurrency: number, time: (batchIndex: number) => number = () => Date.now(), ratePerSecond = Infinity): Promise<void> {
     const started = Date.now();
     let sent = 0;

@@ -62,7 +62,7 @@ export async function brokerRestart(size: BrokerSize): Promise<ScenarioResult> {
         ...Object.fromEntries(outages.map((o) => [`${o.how}: from stop to answering again (s), then to the first 202 (ms)`, `${o.down}, ${o.firstAcceptedAfter}`])),
         'service restarts needed': unexpected,
       },
-      passed: tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted && unexpected === 0 && (hosts.stats.retries['503'] ?? 0) > 0,
+      passed: tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted && unexpected === 0 && (hosts.stats.retries['503'] ?? 0) > 0 && hosts.serverFaults === 0,
     };
   } catch (e) {
     throw new Error(`${String(e)}\n${stack.logs()}\n--- broker\n${broker.logTail()}`);

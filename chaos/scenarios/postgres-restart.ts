@@ -123,7 +123,7 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
         'closing again answers the same invoices': sameAgain ? 'yes' : 'no',
         'service restarts needed': unexpected,
       },
-      passed: total.lost === 0 && total.doubleCounted === 0 && folded.events === hosts.stats.accepted && billed.events === hosts.stats.accepted && oneEach && numbers.gapless && sameAgain && leftBehind === 0 && unexpected === 0,
+      passed: total.lost === 0 && total.doubleCounted === 0 && folded.events === hosts.stats.accepted && billed.events === hosts.stats.accepted && oneEach && numbers.gapless && sameAgain && leftBehind === 0 && unexpected === 0 && hosts.serverFaults === 0,
     };
   } catch (e) {
     throw new Error(`${String(e)}\n${stack.logs()}\n--- postgres\n${pg.logTail()}`);
