@@ -1,9 +1,10 @@
 import { periodBounds, periodOf } from '@metering/billing';
+import { call, CloseAnswer, Summary } from '../billing-support';
 import { Hosts } from '../hosts';
 import { invoiceTally, numbering, projectionTally, sum } from '../invariant';
 import { createPrivatePostgres } from '../private-postgres';
 import type { ScenarioResult } from '../report';
-import { ChaosStack, CHAOS_OPERATOR_TOKEN, sleep } from '../stack';
+import { ChaosStack, sleep } from '../stack';
 
 export interface PostgresSize {
   events: number;
@@ -13,19 +14,10 @@ export interface PostgresSize {
   closeCrashes: number;
 }
 
-interface CloseAnswer {
-  status: number;
-  invoices: { number: string; org: string; content_hash: string }[];
-}
-
-async function close(url: string, period: string): Promise<CloseAnswer> {
-  try {
-    const res = await fetch(`${url}/v1/billing/periods/${period}/close`, { method: 'POST', headers: { authorization: `Bearer ${CHAOS_OPERATOR_TOKEN}` }, signal: AbortSignal.timeout(120_000) });
-    const body = (await res.json().catch(() => ({}))) as { invoices?: CloseAnswer['invoices'] };
-    return { status: res.status, invoices: body.invoices ?? [] };
-  } catch {
-    return { status: 0, invoices: [] };
-  }
+/** A close over HTTP: its status (0 for no answer) and the invoices it answered. */
+async function close(url: string, period: string): Promise<{ status: number; invoices: Summary[] }> {
+  const { status, body } = await call(`${url}/v1/billing/periods/${period}/close`, 'POST');
+  return { status, invoices: (body as Partial<CloseAnswer> | null)?.invoices ?? [] };
 }
 
 /**
@@ -83,7 +75,7 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
       await pg.start();
       leftBehind += await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices').then((r) => r.rows[0]!.n, () => 0);
     }
-    let done: CloseAnswer = { status: 0, invoices: [] };
+    let done: { status: number; invoices: Summary[] } = { status: 0, invoices: [] };
     const closeStarted = Date.now();
     for (let attempt = 0; attempt < 30 && done.status !== 201 && done.status !== 200; attempt++) {
       if (attempt > 0) await sleep(1_000);
