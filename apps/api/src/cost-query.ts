@@ -1,34 +1,12 @@
-import type { CostGranularity, CostKey } from '@metering/db';
+import type { CostKey, CostQuery } from '@metering/db';
 import { COST_KEYS } from '@metering/db';
 import type { FaultDetail } from '@metering/service';
-import { parseUsageQuery, RawQuery, TimeParam } from './usage-query';
+import { all, parseUsageQuery, RawQuery, single, TimeParam } from './usage-query';
 
 export const MAX_LIMIT = 1000;
 
-export interface ParsedCostQuery {
-  from: TimeParam;
-  to: TimeParam;
-  granularity: CostGranularity;
-  tz: string;
-  groupBy: CostKey[];
-  filters: Record<CostKey, string[]>;
-  order: 'time' | 'amount';
-  limit: number | null;
-  format: 'json' | 'csv';
-}
-
-function all(q: RawQuery, name: string): string[] {
-  const v = q[name];
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-}
-
-function single(q: RawQuery, name: string, faults: FaultDetail[]): string | undefined {
-  const v = q[name];
-  if (!Array.isArray(v)) return v;
-  faults.push({ path: name, message: 'given more than once' });
-  return undefined;
-}
+/** A CostQuery whose times may still be wall-clock times in `tz`, and the answer's format. */
+export type ParsedCostQuery = Omit<CostQuery, 'from' | 'to'> & { from: TimeParam; to: TimeParam; format: 'json' | 'csv' };
 
 /**
  * The cost endpoint's parameters: those it shares with usage (from, to, granularity, tz,

@@ -20,13 +20,15 @@ export interface ParsedUsageQuery {
   format: 'json' | 'csv';
 }
 
-function all(q: RawQuery, name: string): string[] {
+/** Every value of a repeatable parameter, comma lists split, blanks dropped. */
+export function all(q: RawQuery, name: string): string[] {
   const v = q[name];
   if (v === undefined) return [];
   return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 }
 
-function single(q: RawQuery, name: string, faults: FaultDetail[]): string | undefined {
+/** A parameter that may be given once: its value, or a fault when it came more than once. */
+export function single(q: RawQuery, name: string, faults: FaultDetail[]): string | undefined {
   const v = q[name];
   if (Array.isArray(v)) {
     faults.push({ path: name, message: 'given more than once' });

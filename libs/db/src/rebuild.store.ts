@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { LIVE_TABLES, ProjectionTables } from './projection-tables';
+import { storedPositions } from './projection.store';
 
 /** Where a rebuild folds: fresh tables beside the live ones, and a scratch set of seen keys. */
 export const REBUILD_TABLES: ProjectionTables = {
@@ -79,12 +80,8 @@ export class RebuildStore {
   }
 
   /** The stored positions of a group (absent: never folded). */
-  async positions(group: string, topic: string, db: Pool | PoolClient = this.pool): Promise<Map<number, bigint>> {
-    const { rows } = await db.query<{ partition: number; next_offset: string }>(
-      'SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2',
-      [group, topic],
-    );
-    return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+  positions(group: string, topic: string, db: Pool | PoolClient = this.pool): Promise<Map<number, bigint>> {
+    return storedPositions(db, group, topic);
   }
 
   /**
