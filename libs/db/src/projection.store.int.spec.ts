@@ -25,6 +25,14 @@ function batch(first: number, events: FoldInput[]): [KeyedBatch, (fresh: Int32Ar
   return [keyed, (fresh) => foldColumns(columns, fresh)];
 }
 
+/** Resolves once `check` holds, polling; rejects after `ms`. */
+async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !(await check()); ) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function projected(pool: Pool) {
   const one = async (sql: string) => (await pool.query<{ quantity: string; events: string }>(sql)).rows;
   return {
@@ -115,6 +123,39 @@ describe('ProjectionStore.applyBatch (real Postgres)', () => {
     expect(fresh[0]! + fresh[1]!).toBe(2000);
     expect((await projected(db.pool)).hourly).toEqual([{ quantity: '2000', events: '2000' }]);
     expect(await store.storedOffsets('g', 'usage')).toEqual(new Map([[1, 2000n], [2, 2000n]]));
+    await (other as unknown as { pool: Pool }).pool.end();
+  });
+
+  it('given a shared event recorded by another partition still uncommitted, then the conflict at its commit reruns the batch, which counts it once', async () => {
+    const other = new ProjectionStore(createPool(db.url, { max: 2 }));
+    const waiting = (event: string) =>
+      until(async () => {
+        const { rows } = await db.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = $1`,
+          [event],
+        );
+        return rows[0]!.n === 1;
+      });
+    // Holds the first batch's transaction open after it recorded its keys, as a rebuild's swap
+    // can: its projection statement waits for this lock.
+    const blocker = await db.pool.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE usage_hourly IN EXCLUSIVE MODE');
+    const first = store.applyBatch(pos(1), ...batch(0, [e('shared', 5), e('a', 1)]));
+    await waiting('relation');
+    const second = other.applyBatch(pos(2), ...batch(0, [e('b', 2), e('shared', 5)]));
+    await waiting('transactionid'); // its insert waits on the first's uncommitted 'shared'
+    await blocker.query('COMMIT');
+    blocker.release();
+    expect(await first).toEqual({ status: 'applied', fresh: 2, duplicates: 0, alreadyApplied: 0, nextOffset: 2n });
+    expect(await second).toEqual({ status: 'applied', fresh: 1, duplicates: 1, alreadyApplied: 0, nextOffset: 2n });
+    expect(await projected(db.pool)).toEqual({
+      hourly: [{ quantity: '8', events: '3' }],
+      resources: [{ resource: 'm_1', quantity: '8', events: '3' }],
+      monthly: [{ quantity: '8', events: '3' }],
+    });
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM seen_events')).rows).toEqual([{ n: 3 }]);
+    expect(await store.storedOffsets('g', 'usage')).toEqual(new Map([[1, 2n], [2, 2n]]));
     await (other as unknown as { pool: Pool }).pool.end();
   });
 
