@@ -126,7 +126,7 @@ describe('ProjectionStore.applyBatch (real Postgres)', () => {
     await (other as unknown as { pool: Pool }).pool.end();
   });
 
-  it('given a shared event recorded by another partition still uncommitted, then the conflict at its commit reruns the batch, which counts it once', async () => {
+  it('given a shared event recorded by another partition still uncommitted, then the second batch waits for it and counts it as a duplicate once it commits', async () => {
     const other = new ProjectionStore(createPool(db.url, { max: 2 }));
     const waiting = (event: string) =>
       until(async () => {

@@ -40,10 +40,6 @@ export type BatchOutcome =
 const DAY_MS = 86_400_000;
 /** What Postgres raises for a row that no partition of seen_events takes. */
 const CHECK_VIOLATION = '23514';
-/** What recording a key raises when another transaction committed it meanwhile (see recordSeen). */
-const UNIQUE_VIOLATION = '23505';
-/** Runs of a batch's transaction before such a conflict is thrown like any other error. */
-const ATTEMPTS = 5;
 
 export function utcDay(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
@@ -68,25 +64,23 @@ export async function storedPositions(db: Pick<Pool, 'query'>, group: string, to
 export class ProjectionStore {
   private readonly knownDays = new Set<number>();
   private readonly seenSql: string;
-  private readonly recordSql: string;
   private readonly projectSql: string;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Optional() @Inject(PROJECTION_TABLES) readonly tables: ProjectionTables = LIVE_TABLES,
   ) {
-    // Not one INSERT ... ON CONFLICT DO NOTHING, whose speculative insertion costs per row an
-    // index probe, a second uniqueness check and a speculative lock: the index is probed for the
-    // keys already seen (few, as ordinals), and only the rest inserted, sorted by key to walk the
-    // index in order. A key a concurrent transaction commits meanwhile (the same event through
-    // another partition) fails the insert with 23505; applyBatch then runs the transaction again.
-    // LATERAL ... LIMIT 1 rather than EXISTS: planned for the actual arrays (a prepared
-    // statement's first executions), an EXISTS would hash the whole seen table.
-    const seen = checked(tables.seen);
+    // Sorted by key, the inserts walk the index in order instead of jumping around it; the
+    // ids already seen come back as ordinals (few), not the new ones (most).
     this.seenSql = `
-      SELECT t.i::int4 FROM unnest($1::date[], $2::uuid[]) WITH ORDINALITY AS t(day, key, i),
-        LATERAL (SELECT 1 FROM ${seen} s WHERE s.key = t.key AND s.day = t.day LIMIT 1) s`;
-    this.recordSql = `INSERT INTO ${seen} (day, key) SELECT day, key FROM unnest($1::date[], $2::uuid[]) AS t(day, key) ORDER BY key`;
+      WITH input AS (
+        SELECT t.day, t.key, t.i FROM unnest($1::date[], $2::uuid[]) WITH ORDINALITY AS t(day, key, i)
+      ), ins AS (
+        INSERT INTO ${checked(tables.seen)} (day, key) SELECT day, key FROM input ORDER BY key
+        ON CONFLICT DO NOTHING
+        RETURNING day, key
+      )
+      SELECT i::int4 FROM input WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.key = input.key AND ins.day = input.day)`;
     this.projectSql = projectionStatement(tables);
   }
 
@@ -95,47 +89,42 @@ export class ProjectionStore {
     return storedPositions(this.pool, group, topic);
   }
 
-  /** @param fold turns the events that are new (their indexes) into projection rows; a retry calls it again */
+  /** @param fold turns the events that are new (their indexes) into projection rows */
   async applyBatch(pos: PartitionPosition, batch: KeyedBatch, fold: (fresh: Int32Array) => UsageFold): Promise<BatchOutcome> {
     if (this.tables.seenPartitioned) await this.ensureDays(batch.keys.days);
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const stored = await this.lockOffset(client, pos);
-        if (stored !== null && batch.firstOffset > stored) {
-          await client.query('ROLLBACK');
-          return { status: 'gap', nextOffset: stored };
-        }
-        const from = stored ?? batch.firstOffset;
-        const count = batch.offsets.length;
-        if (batch.nextOffset <= from) {
-          await client.query('ROLLBACK');
-          return { status: 'applied', fresh: 0, duplicates: 0, alreadyApplied: count, nextOffset: from };
-        }
-        let skip = 0;
-        const start = Number(from);
-        while (skip < count && batch.offsets[skip]! < start) skip++;
-        const fresh = await this.recordSeen(client, batch.keys, skip, count);
-        const rows = fold(fresh.indexes);
-        await client.query({ name: `project:${this.tables.hourly}`, text: this.projectSql, values: projectionValues(rows, pos, batch.nextOffset) });
-        await client.query('COMMIT');
-        return { status: 'applied', fresh: fresh.indexes.length, duplicates: count - skip - fresh.indexes.length, alreadyApplied: skip, nextOffset: batch.nextOffset };
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        const code = typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
-        // A day partition this process thought it had was dropped (by another instance's window
-        // upkeep): forget what it knows, so that the retry creates it again.
-        if (code === CHECK_VIOLATION) this.knownDays.clear();
-        // Another transaction committed a key this one was recording: the next run finds it seen.
-        if (code === UNIQUE_VIOLATION && attempt < ATTEMPTS) continue;
-        throw e;
-      } finally {
-        client.release(broken);
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const stored = await this.lockOffset(client, pos);
+      if (stored !== null && batch.firstOffset > stored) {
+        await client.query('ROLLBACK');
+        return { status: 'gap', nextOffset: stored };
       }
+      const from = stored ?? batch.firstOffset;
+      const count = batch.offsets.length;
+      if (batch.nextOffset <= from) {
+        await client.query('ROLLBACK');
+        return { status: 'applied', fresh: 0, duplicates: 0, alreadyApplied: count, nextOffset: from };
+      }
+      let skip = 0;
+      const start = Number(from);
+      while (skip < count && batch.offsets[skip]! < start) skip++;
+      const fresh = await this.recordSeen(client, batch.keys, skip, count);
+      const rows = fold(fresh.indexes);
+      await client.query({ name: `project:${this.tables.hourly}`, text: this.projectSql, values: projectionValues(rows, pos, batch.nextOffset) });
+      await client.query('COMMIT');
+      return { status: 'applied', fresh: fresh.indexes.length, duplicates: count - skip - fresh.indexes.length, alreadyApplied: skip, nextOffset: batch.nextOffset };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      // A day partition this process thought it had was dropped (by another instance's window
+      // upkeep): forget what it knows, so that the retry creates it again.
+      if (typeof e === 'object' && e !== null && 'code' in e && e.code === CHECK_VIOLATION) this.knownDays.clear();
+      throw e;
+    } finally {
+      client.release(broken);
     }
   }
 
@@ -194,12 +183,9 @@ export class ProjectionStore {
       values: [dateArray(keys.days, distinct), uuidArray(keys.words, distinct)],
       rowMode: 'array',
     });
+    if (rows.length === 0) return { indexes: distinct };
     const before = new Set(rows.map((r) => r[0] - 1)); // ordinals count from 1
-    const fresh = before.size === 0 ? distinct : distinct.filter((_, n) => !before.has(n));
-    if (fresh.length > 0) {
-      await client.query({ name: `record:${this.tables.seen}`, text: this.recordSql, values: [dateArray(keys.days, fresh), uuidArray(keys.words, fresh)] });
-    }
-    return { indexes: fresh };
+    return { indexes: distinct.filter((_, n) => !before.has(n)) };
   }
 }
 
