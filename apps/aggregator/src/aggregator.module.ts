@@ -59,6 +59,7 @@ export class AggregatorModule {
           useFactory: (kafka: Kafka, store: ProjectionStore, metrics: AggregatorMetrics) =>
             new BatchConsumerServer({
               kafka,
+              brokers: config.kafkaBrokers,
               groupId: config.consumerGroup,
               topic: config.topics.usage,
               storedOffsets: () => store.storedOffsets(config.consumerGroup, config.topics.usage),

@@ -23,7 +23,7 @@ export class FoldController {
   /** Decodes the batch now; returns the step that applies it (see ApplyStep). */
   @EventPattern(KAFKA_BATCH)
   async onBatch(@Payload() batch: KafkaBatch): Promise<ApplyStep> {
-    const { columns, offsets, poison } = decodeBatch(batch.messages, this.decoder);
+    const { columns, offsets, poison } = decodeBatch(batch.records, this.decoder);
     // Only what the step needs, so that the records themselves can go now.
     const pos = { group: this.config.consumerGroup, topic: batch.topic, partition: batch.partition };
     const { firstOffset, nextOffset, highWatermark } = batch;

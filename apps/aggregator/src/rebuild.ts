@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { createPool, ProjectionStore, REBUILD_TABLES, RebuildStore, SwapReport } from '@metering/db';
-import { createKafka, decodeBatch, foldDecoder, TopicReplayer } from '@metering/kafka';
+import { createKafka, decodeBatch, foldDecoder, messageRecords, TopicReplayer } from '@metering/kafka';
 import { foldColumns } from '@metering/metering';
 import type { MeteringConfig } from '@metering/service';
 
@@ -43,7 +43,7 @@ export async function rebuild(config: MeteringConfig, log = new Logger('rebuild'
     topic: live.topic,
     groupId: kafkaGroup,
     apply: async ({ partition, firstOffset, nextOffset, messages }) => {
-      const { columns, offsets } = decodeBatch(messages, decoder);
+      const { columns, offsets } = decodeBatch(messageRecords(messages), decoder);
       const outcome = await store.applyBatch({ group: rebuildGroup, topic: live.topic, partition }, { offsets, keys: columns, firstOffset, nextOffset }, (fresh) =>
         foldColumns(columns, fresh),
       );

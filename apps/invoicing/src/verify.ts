@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { contentHash, Period } from '@metering/billing';
 import { BillingRepository, createPool, DocumentsRepository, dropDatabase, freshDatabase, IssuedDocument, ProjectionStore } from '@metering/db';
-import { createKafka, decodeBatch, foldDecoder, TopicReplayer } from '@metering/kafka';
+import { createKafka, decodeBatch, foldDecoder, messageRecords, TopicReplayer } from '@metering/kafka';
 import { foldColumns } from '@metering/metering';
 import type { MeteringConfig } from '@metering/service';
 // The aggregator's own decoding, so the replay folds exactly as the live aggregator did.
@@ -64,7 +64,7 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
         topic,
         groupId: `billing-verify.${process.pid}.${Date.now()}`,
         apply: async ({ partition, firstOffset, nextOffset, messages }) => {
-          const { columns, offsets } = decodeBatch(messages, decoder);
+          const { columns, offsets } = decodeBatch(messageRecords(messages), decoder);
           const outcome = await store.applyBatch({ group: 'verify', topic, partition }, { offsets, keys: columns, firstOffset, nextOffset }, (fresh) => foldColumns(columns, fresh));
           return outcome.status === 'gap' ? { done: false, seekTo: outcome.nextOffset } : { done: true };
         },

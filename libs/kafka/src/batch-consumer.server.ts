@@ -1,19 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { ApplyPipeline } from './apply-pipeline';
+import { FetchedBatch, PartitionFetcher } from './partition-fetcher';
+import type { RecordSet } from './record-set';
 
 /** The pattern a controller subscribes to with @EventPattern to receive batches. */
 export const KAFKA_BATCH = 'kafka.batch';
-
-/** A record as kafkajs hands it over (not copied: a batch holds tens of thousands). */
-export interface BatchMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: IHeaders;
-}
 
 export interface KafkaBatch {
   topic: string;
@@ -22,7 +16,8 @@ export interface KafkaBatch {
   /** One past the last message: where this partition resumes once the batch is applied. */
   nextOffset: bigint;
   highWatermark: bigint;
-  messages: readonly BatchMessage[];
+  /** Read in place from the fetch response; the handler must not keep them. */
+  records: RecordSet;
 }
 
 /** What applying a batch came to: done, or the partition must be read again from `seekTo`. */
@@ -36,11 +31,12 @@ export type BatchResult = { done: true } | { done: false; seekTo: bigint };
  */
 export type ApplyStep = () => Promise<BatchResult>;
 
+
 /** How much a fetch brings and how many batches are worked on at once. */
 export interface FetchSizing {
   /** Upper bound of one partition's batch, in bytes (a batch is applied in one transaction). */
   maxBytesPerPartition: number;
-  /** Upper bound of one fetch response over all partitions: kafkajs decodes it whole. */
+  /** Upper bound of one fetch response over all partitions. */
   maxBytes: number;
   /** The broker waits for this much data (or maxWaitTimeInMs) before answering a fetch. */
   minBytes: number;
@@ -54,11 +50,10 @@ export interface FetchSizing {
 /**
  * Sized on the fold benchmark (2 cores shared with Kafka and Postgres). Batches of up to
  * ~24k events spread a transaction's fixed costs (a few round trips, one WAL flush) and its
- * per-row upserts thin: larger batches fold more events into each projection row (6 MB took
- * ~10% less CPU than 4 MB). A fetch brings about one such batch: kafkajs turns a whole response
- * into objects at once, 12 MB responses alone took the process past 400 MB, and 8 MB left too
- * little room under 300 MB. Three batches are applied at once, so Postgres has work on both
- * cores while this process fetches and decodes the next ones, which wait as compact columns.
+ * per-row upserts thin: larger batches fold more events into each projection row. A response
+ * is read in place and let go once decoded, so the process holds about one response plus the
+ * decoded batches, which wait as compact columns. Three batches are applied at once, so
+ * Postgres has work on both cores while this process fetches and decodes the next ones.
  */
 export const DEFAULT_FETCH_SIZING: FetchSizing = {
   maxBytesPerPartition: 6 * 1024 * 1024,
@@ -71,6 +66,8 @@ export const DEFAULT_FETCH_SIZING: FetchSizing = {
 
 export interface BatchConsumerOptions {
   kafka: Kafka;
+  /** Where the fetcher finds the cluster (kafkajs keeps the group membership). */
+  brokers: readonly string[];
   groupId: string;
   topic: string;
   /** The stored positions (in Postgres) to resume from; partitions absent start at the log's start. */
@@ -82,13 +79,14 @@ export interface BatchConsumerOptions {
 
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
+const OUT_OF_RANGE_PAUSE_MS = 1_000;
 
 /**
- * A Nest transport over kafkajs eachBatch. For each partition batch it calls the
- * @EventPattern(KAFKA_BATCH) handler, which decodes it and returns its apply step (one
- * database transaction); the steps run in a pipeline, so fetching and decoding go on while
- * earlier batches are applied. kafkajs on its own fetches again only once every batch of the
- * last fetch is done, leaving the database idle in between.
+ * A Nest transport: kafkajs keeps this instance's membership of the consumer group (join,
+ * heartbeats, assignment), with the topic paused so that it never fetches; a PartitionFetcher
+ * reads the assigned partitions and hands each partition batch to the @EventPattern(KAFKA_BATCH)
+ * handler, which decodes it and returns its apply step (one database transaction). The steps
+ * run in a pipeline, so fetching and decoding go on while earlier batches are applied.
  *
  * Positions live in Postgres, not in Kafka. On every assignment the consumer seeks each
  * partition to its stored offset, and hands on only a batch that starts where the partition
@@ -100,6 +98,7 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
   protected override readonly logger = new Logger('batch-consumer');
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
+  private fetcher: PartitionFetcher | null = null;
   private pipeline: ApplyPipeline<BatchResult> | null = null;
   /** Where the next batch handed on must start, per partition (set by seeks and handoffs). */
   private readonly expectedStart = new Map<number, bigint>();
@@ -136,53 +135,55 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
     const sizing = { ...DEFAULT_FETCH_SIZING, ...this.options.sizing };
     this.pipeline = new ApplyPipeline<BatchResult>(sizing.applyConcurrency);
     this.capacity = sizing.applyCapacity;
+    const fetcher = new PartitionFetcher({
+      ...sizing,
+      brokers: this.options.brokers,
+      topic,
+      clientId: `${groupId}-fetcher`,
+      deliver: (batch) => this.onFetched(batch),
+      outOfRange: (partition, offset) => this.onOutOfRange(partition, offset),
+      warn: (message) => this.logger.warn(message),
+    });
+    this.fetcher = fetcher;
     this.admin = kafka.admin();
     await this.admin.connect();
     const consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
-      maxBytesPerPartition: sizing.maxBytesPerPartition,
-      maxBytes: sizing.maxBytes,
-      minBytes: sizing.minBytes,
       maxWaitTimeInMs: sizing.maxWaitTimeInMs,
-      // A member killed outright holds its partitions until its session lapses; the consumer
-      // never blocks in eachBatch, so it heartbeats often enough for a short session.
+      // A member killed outright holds its partitions until its session lapses; with nothing to
+      // fetch, kafkajs heartbeats after every idle wait, often enough for a short session.
       sessionTimeout: 10_000,
       rebalanceTimeout: 20_000,
       heartbeatInterval: 2_000,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      // kafkajs only keeps the membership: the topic stays paused (pauses outlive rebalances).
+      consumer.pause([{ topic }]);
       const partitions = e.payload.memberAssignment[topic] ?? [];
       this.assigned = [...partitions].sort((a, b) => a - b);
       this.joined = true;
-      // Pauses outlive a rebalance in kafkajs; this assignment starts unpaused, from Postgres.
       this.held = false;
       this.backingOff.clear();
-      if (this.assigned.length > 0) consumer.resume([{ topic, partitions: this.assigned }]);
+      fetcher.retain(this.assigned);
+      fetcher.resume(this.assigned);
       this.logger.log(`assigned partitions [${this.assigned.join(', ')}] of ${topic}`);
       this.options.onAssignment?.(this.assigned);
       void this.seekToStored(partitions).catch((err: unknown) => this.logger.error(`seek after assignment failed: ${String(err)}`));
     });
-    consumer.on(consumer.events.REBALANCING, () => {
-      this.joined = false;
-      // What was decoded for the old assignment is dropped; the new one starts from Postgres.
-      this.pipeline?.resetAll();
-      this.expectedStart.clear();
-    });
+    consumer.on(consumer.events.REBALANCING, () => this.leaveAssignment());
     consumer.on(consumer.events.CRASH, (e) => {
       // kafkajs restarts the consumer itself after a retriable error; it rejoins the group.
-      this.joined = false;
+      this.leaveAssignment();
       if (!e.payload.restart) this.running = false;
       this.logger.error(`consumer crashed (restart: ${String(e.payload.restart)}): ${String(e.payload.error)}`);
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    // Never called while the topic is paused; a fetch kafkajs made before its first pause is ignored.
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+    fetcher.start();
     this.running = true;
     callback();
   }
@@ -190,6 +191,7 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
   /** Stops fetching, lets the batches being applied finish, then leaves the group. */
   async close(): Promise<void> {
     this.closing = true;
+    await this.fetcher?.stop();
     await this.pipeline?.idle();
     this.running = false;
     this.joined = false;
@@ -205,10 +207,19 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
     return this.consumer as T;
   }
 
+  /** A rebalance began (or the consumer crashed): what was decoded for the old assignment is dropped. */
+  private leaveAssignment(): void {
+    this.joined = false;
+    this.fetcher?.retain([]);
+    this.pipeline?.resetAll();
+    this.expectedStart.clear();
+  }
+
   private async seekToStored(partitions: number[]): Promise<void> {
     const { topic } = this.options;
     const [stored, watermarks] = await Promise.all([this.options.storedOffsets(), this.admin!.fetchTopicOffsets(topic)]);
     for (const partition of partitions) {
+      if (!this.assigned.includes(partition)) continue; // revoked meanwhile
       const low = BigInt(watermarks.find((w) => w.partition === partition)?.low ?? '0');
       const want = stored.get(partition) ?? low;
       // Below the log's start the records are gone (retention); the log start is the best there is.
@@ -219,31 +230,32 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
   private seek(partition: number, offset: bigint): void {
     this.pipeline?.reset(partition);
     this.expectedStart.set(partition, offset);
-    this.consumer!.seek({ topic: this.options.topic, partition, offset: offset.toString() });
+    this.fetcher!.seek(partition, offset);
+    if (this.held || this.backingOff.has(partition)) this.fetcher!.pause([partition]);
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (this.closing || !isRunning() || isStale() || batch.messages.length === 0) return;
-    const { partition } = batch;
-    const firstOffset = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
+  private onOutOfRange(partition: number, offset: bigint): void {
+    this.logger.warn(`partition ${partition}: offset ${offset} is outside the log; seeking to the stored offset again (or the log's start, if that is later)`);
+    setTimeout(() => {
+      if (this.closing || !this.assigned.includes(partition)) return;
+      void this.seekToStored([partition]).catch((err: unknown) => this.logger.error(`seek of partition ${partition} failed: ${String(err)}`));
+    }, OUT_OF_RANGE_PAUSE_MS).unref();
+  }
+
+  private async onFetched(batch: FetchedBatch): Promise<void> {
+    if (this.closing || !this.joined) return;
+    const { partition, firstOffset, nextOffset } = batch;
     const expected = this.expectedStart.get(partition);
     if (expected === undefined) return; // assigned, not sought yet: the seek brings the right records
     if (firstOffset !== expected) {
-      // Fetched before a seek took effect: drop it; the seek brings the right records.
-      this.consumer!.seek({ topic: batch.topic, partition, offset: expected.toString() });
+      // Fetched before a seek took effect: drop it and read from where the partition is.
+      this.fetcher!.seek(partition, expected);
       return;
     }
     const handler = this.getHandlerByPattern(KAFKA_BATCH);
     if (!handler) throw new Error(`no @EventPattern('${KAFKA_BATCH}') handler registered`);
-    const nextOffset = BigInt(batch.lastOffset()) + 1n;
-    const apply = (await lastValueFrom(
-      this.transformToObservable(
-        await handler({ topic: batch.topic, partition, firstOffset, nextOffset, highWatermark: BigInt(batch.highWatermark), messages: batch.messages }),
-      ),
-    )) as ApplyStep;
+    const apply = (await lastValueFrom(this.transformToObservable(await handler({ topic: this.options.topic, ...batch })))) as ApplyStep;
     this.expectedStart.set(partition, nextOffset);
-    resolveOffset(batch.lastOffset());
-    await heartbeat();
     // Nothing below may refer to `batch`: the step's closure would keep its records alive.
     const topic = this.options.topic;
     this.pipeline!.add({
@@ -263,36 +275,31 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
         }
       },
     });
-    // Backpressure without blocking here: a batch held in eachBatch keeps its fetch's records
-    // alive long enough to reach the old generation, which is what bloats the heap.
     if (!this.held && this.pipeline!.size >= this.capacity) this.hold();
   }
 
   private hold(): void {
     this.held = true;
-    this.consumer!.pause([{ topic: this.options.topic, partitions: [...this.assigned] }]);
+    this.fetcher!.pause(this.assigned);
   }
 
   private release(): void {
     this.held = false;
-    const partitions = this.assigned.filter((p) => !this.backingOff.has(p));
-    if (partitions.length > 0) this.consumer!.resume([{ topic: this.options.topic, partitions }]);
+    this.fetcher!.resume(this.assigned.filter((p) => !this.backingOff.has(p)));
   }
 
   /** Reads the partition again from `offset` after a pause that grows while it keeps failing. */
   private retryLater(partition: number, offset: bigint): void {
     const delay = Math.min(this.retryDelay.get(partition) ?? RETRY_FIRST_MS, RETRY_MAX_MS);
     this.retryDelay.set(partition, delay * 2);
-    const tp = [{ topic: this.options.topic, partitions: [partition] }];
     this.pipeline!.reset(partition);
     this.expectedStart.set(partition, offset);
     this.backingOff.add(partition);
-    this.consumer!.pause(tp);
+    this.fetcher!.pause([partition]);
     setTimeout(() => {
       this.backingOff.delete(partition);
       if (this.closing) return;
       this.seek(partition, offset);
-      if (!this.held) this.consumer!.resume(tp);
     }, delay).unref();
   }
 }

@@ -1,5 +1,5 @@
 import { allSkus, region, UsageEvent } from '@metering/catalog';
-import type { BatchMessage } from './batch-consumer.server';
+import type { BatchMessage, RecordSet } from './record-set';
 import { decodeUsageEvent } from './usage-codec';
 import { FoldAcceptance, UsageFoldDecoder } from './usage-fold-decoder';
 import { Series, UsageColumns } from '@metering/metering';
@@ -47,32 +47,32 @@ export function foldDecoder(): UsageFoldDecoder {
  * the reason. Plain v1 records take the fast decoder; everything else the general one, which
  * has the last word on what is poison.
  */
-export function decodeBatch(messages: readonly BatchMessage[], fast: UsageFoldDecoder): DecodedBatch {
-  const columns = fast.columns(messages.length);
-  const offsets = new Float64Array(messages.length);
+export function decodeBatch(records: RecordSet, fast: UsageFoldDecoder): DecodedBatch {
+  const columns = fast.columns(records.length);
+  const offsets = new Float64Array(records.length);
   const poison: Poison[] = [];
-  for (const m of messages) {
-    if (!m.value) {
-      poison.push({ message: m, reason: 'empty value' });
+  for (let i = 0; i < records.length; i++) {
+    const value = records.value(i);
+    if (!value) {
+      poison.push({ message: records.message(i), reason: 'empty value' });
       continue;
     }
-    const schema = m.headers?.['schema'];
-    if (!fast.tryAppend(columns, m.value, Array.isArray(schema) ? undefined : schema)) {
+    if (!fast.tryAppend(columns, value, records.schemaHeader(i))) {
       let event: UsageEvent;
       try {
-        event = decodeUsageEvent(m.value).event;
+        event = decodeUsageEvent(value).event;
       } catch (e) {
-        poison.push({ message: m, reason: `not a UsageEvent: ${e instanceof Error ? e.message : String(e)}` });
+        poison.push({ message: records.message(i), reason: `not a UsageEvent: ${e instanceof Error ? e.message : String(e)}` });
         continue;
       }
       const why = unfoldable(event);
       if (why) {
-        poison.push({ message: m, reason: why });
+        poison.push({ message: records.message(i), reason: why });
         continue;
       }
       columns.pushEvent(event);
     }
-    offsets[columns.length - 1] = Number(m.offset);
+    offsets[columns.length - 1] = records.offset(i);
   }
   return { columns, offsets: offsets.subarray(0, columns.length), poison };
 }

@@ -1,5 +1,5 @@
 import { skuFor, UsageEvent } from '@metering/catalog';
-import type { BatchMessage } from './batch-consumer.server';
+import { BatchMessage, messageRecords } from './record-set';
 import { encodeUsageEvent, USAGE_EVENT_SCHEMA } from './usage-codec';
 import { decodeBatch, foldDecoder } from './decode-batch';
 
@@ -30,7 +30,7 @@ const message = (offset: number, value: Buffer | null, schema = true): BatchMess
 describe('decodeBatch', () => {
   it('given good records and poison, then the events as columns with their offsets, and each poison with its reason', () => {
     const { columns, offsets, poison } = decodeBatch(
-      [
+      messageRecords([
         message(10, encodeUsageEvent(event(), T)),
         message(11, null),
         message(12, Buffer.from('not avro at all')),
@@ -41,7 +41,7 @@ describe('decodeBatch', () => {
         message(17, encodeUsageEvent(event({ time: Date.UTC(1999, 0, 1) }), T)),
         message(18, encodeUsageEvent(event({ id: 'e2', quantity: '12345678901234567890' }), T)), // big, slow path
         message(19, encodeUsageEvent(event({ id: 'e3' }), T), false), // no schema header: slow path
-      ],
+      ]),
       foldDecoder(),
     );
     expect(columns.length).toBe(3);

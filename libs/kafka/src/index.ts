@@ -9,3 +9,5 @@ export * from './usage-fold-decoder';
 export * from './decode-batch';
 export * from './topic-replayer';
 export * from './fold-position';
+export * from './record-set';
+export * from './partition-fetcher';

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { BatchMessage, BatchResult } from './batch-consumer.server';
+import type { BatchResult } from './batch-consumer.server';
+import type { BatchMessage } from './record-set';
 
 /** A piece of one partition's log, cut at the replay's target. */
 export interface ReplayBatch {

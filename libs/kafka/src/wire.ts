@@ -184,6 +184,16 @@ export class WireReader {
     return s;
   }
 
+  /** Int32-length bytes as a view into the response (not copied); null for -1. */
+  nullableBytes(): Buffer | null {
+    const n = this.int32();
+    if (n < 0) return null;
+    if (this.pos + n > this.buf.length) throw new RangeError('bytes run past the end of the response');
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
   /** An array of `read()`; a null array (-1) reads as empty. */
   array<T>(read: (r: WireReader) => T): T[] {
     const n = this.int32();
