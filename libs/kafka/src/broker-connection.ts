@@ -55,6 +55,20 @@ export class BrokerConnection {
     });
   }
 
+  /** A connection to the first of `addresses` (host:port) that takes one, each tried for at most `timeoutMs` and not past `deadline`. */
+  static async openAny(addresses: readonly string[], clientId: string, timeoutMs: number, deadline = Infinity): Promise<BrokerConnection> {
+    let last: unknown = new BrokerConnectionError('no brokers configured');
+    for (const address of addresses) {
+      const at = address.lastIndexOf(':');
+      try {
+        return await BrokerConnection.open(address.slice(0, at), Number(address.slice(at + 1)), clientId, Math.max(1, Math.min(timeoutMs, deadline - Date.now())));
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
   get isOpen(): boolean {
     return this.failure === null;
   }

@@ -210,16 +210,6 @@ export class PartitionFetcher {
 
   private async anyConnection(): Promise<BrokerConnection> {
     for (const c of this.connections.values()) if (c.isOpen) return c;
-    let last: unknown = new Error('no brokers configured');
-    for (const address of this.o.brokers) {
-      const at = address.lastIndexOf(':');
-      try {
-        return await BrokerConnection.open(address.slice(0, at), Number(address.slice(at + 1)), this.o.clientId, CONNECT_TIMEOUT_MS);
-      } catch (e) {
-        last = e;
-      }
-    }
-    throw last;
+    return BrokerConnection.openAny(this.o.brokers, this.o.clientId, CONNECT_TIMEOUT_MS);
   }
 }
-

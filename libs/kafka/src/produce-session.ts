@@ -208,17 +208,8 @@ function connectTo(b: BrokerAddress | { host: string; port: number }, opts: Sess
   return BrokerConnection.open(b.host, b.port, opts.clientId, timeout);
 }
 
-async function connectToAny(opts: SessionOptions, deadline: number): Promise<BrokerConnection> {
-  let last: unknown = new Error('no brokers configured');
-  for (const address of opts.brokers) {
-    const at = address.lastIndexOf(':');
-    try {
-      return await connectTo({ host: address.slice(0, at), port: Number(address.slice(at + 1)) }, opts, deadline);
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
+function connectToAny(opts: SessionOptions, deadline: number): Promise<BrokerConnection> {
+  return BrokerConnection.openAny(opts.brokers, opts.clientId, opts.connectTimeoutMs ?? 3000, deadline);
 }
 
 /** Runs `attempt` until it yields a value, backing off between retries, until the deadline. */
