@@ -49,15 +49,17 @@ export interface FetchSizing {
 
 /**
  * Sized on the fold benchmark (2 cores shared with Kafka and Postgres). Batches of up to
- * ~24k events spread a transaction's fixed costs (a few round trips, one WAL flush) and its
- * per-row upserts thin: larger batches fold more events into each projection row. A response
- * is read in place and let go once decoded, so the process holds about one response plus the
- * decoded batches, which wait as compact columns. Three batches are applied at once, so
- * Postgres has work on both cores while this process fetches and decodes the next ones.
+ * ~45k events spread a transaction's fixed costs (a few round trips, one WAL flush) and its
+ * per-row upserts thin: larger batches fold more events into each projection row (10 MB folded
+ * 6-10% faster than 6 MB, with Postgres doing 5-8% less per event). A response is read in
+ * place and let go once decoded, so the process holds about one response plus the decoded
+ * batches, which wait as compact columns (peak RSS ~245 MB at 10 MB, against 300 MB allowed).
+ * Three batches are applied at once, so Postgres has work on both cores while this process
+ * fetches and decodes the next ones.
  */
 export const DEFAULT_FETCH_SIZING: FetchSizing = {
-  maxBytesPerPartition: 6 * 1024 * 1024,
-  maxBytes: 6 * 1024 * 1024,
+  maxBytesPerPartition: 10 * 1024 * 1024,
+  maxBytes: 10 * 1024 * 1024,
   minBytes: 1,
   maxWaitTimeInMs: 100,
   applyConcurrency: 3,
