@@ -97,8 +97,9 @@ async function foldRun(url: string): Promise<{ rate: number; peakRss: number; co
 
 async function copyRun(url: string, input: CopyInput): Promise<{ seen: number; raw: number }> {
   return withClient(url, async (c) => {
-    await c.query(`CREATE TABLE copy_seen (day date NOT NULL, key uuid NOT NULL, PRIMARY KEY (key, day)) PARTITION BY RANGE (day)`);
+    await c.query(`CREATE TABLE copy_seen (day date NOT NULL, key uuid NOT NULL) PARTITION BY RANGE (day)`);
     await c.query(`CREATE TABLE copy_seen_d PARTITION OF copy_seen FOR VALUES FROM ('2000-01-01') TO ('2200-01-01')`);
+    await c.query(`CREATE UNIQUE INDEX ON copy_seen_d (key)`);
     await c.query(`CREATE TABLE copy_raw (source text, id text, time timestamptz, org text, app text, region text, sku text, resource text, quantity numeric)`);
     let t = performance.now();
     await copyIn(c, 'COPY copy_seen (day, key) FROM STDIN', input.seen);

@@ -68,7 +68,7 @@ export class RebuildStore {
         await copyGrants(client, live, fresh);
       }
       // Scratch: it never becomes live, and a rebuild always starts over, so it needs no WAL.
-      await client.query(`CREATE UNLOGGED TABLE ${REBUILD_TABLES.seen} (day date NOT NULL, key uuid NOT NULL, PRIMARY KEY (key, day))`);
+      await client.query(`CREATE UNLOGGED TABLE ${REBUILD_TABLES.seen} (day date NOT NULL, key uuid PRIMARY KEY)`);
       await client.query('DELETE FROM consumer_offsets WHERE consumer_group = $1', [rebuildGroup]);
       await client.query('COMMIT');
     } catch (e) {
