@@ -40,6 +40,12 @@ export type BatchOutcome =
 const DAY_MS = 86_400_000;
 /** What Postgres raises for a row that no partition of seen_events takes. */
 const CHECK_VIOLATION = '23514';
+/** What recording a key raises when another transaction committed it meanwhile (see recordSeen). */
+const UNIQUE_VIOLATION = '23505';
+/** Runs of a batch's transaction before such a conflict is thrown like any other error. */
+const ATTEMPTS = 5;
+/** Every event of a batch, when one seen table takes them all (see byTable). */
+const ALL = Symbol('all');
 
 export function utcDay(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
@@ -63,24 +69,13 @@ export async function storedPositions(db: Pick<Pool, 'query'>, group: string, to
 @Injectable()
 export class ProjectionStore {
   private readonly knownDays = new Set<number>();
-  private readonly seenSql: string;
+  private readonly seenTables = new Map<number, string>();
   private readonly projectSql: string;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Optional() @Inject(PROJECTION_TABLES) readonly tables: ProjectionTables = LIVE_TABLES,
   ) {
-    // Sorted by key, the inserts walk the index in order instead of jumping around it; the
-    // ids already seen come back as ordinals (few), not the new ones (most).
-    this.seenSql = `
-      WITH input AS (
-        SELECT t.day, t.key, t.i FROM unnest($1::date[], $2::uuid[]) WITH ORDINALITY AS t(day, key, i)
-      ), ins AS (
-        INSERT INTO ${checked(tables.seen)} (day, key) SELECT day, key FROM input ORDER BY key
-        ON CONFLICT DO NOTHING
-        RETURNING day, key
-      )
-      SELECT i::int4 FROM input WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.key = input.key AND ins.day = input.day)`;
     this.projectSql = projectionStatement(tables);
   }
 
@@ -89,42 +84,49 @@ export class ProjectionStore {
     return storedPositions(this.pool, group, topic);
   }
 
-  /** @param fold turns the events that are new (their indexes) into projection rows */
+  /** @param fold turns the events that are new (their indexes) into projection rows; a rerun calls it again */
   async applyBatch(pos: PartitionPosition, batch: KeyedBatch, fold: (fresh: Int32Array) => UsageFold): Promise<BatchOutcome> {
     if (this.tables.seenPartitioned) await this.ensureDays(batch.keys.days);
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const stored = await this.lockOffset(client, pos);
-      if (stored !== null && batch.firstOffset > stored) {
-        await client.query('ROLLBACK');
-        return { status: 'gap', nextOffset: stored };
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        // Generic plans: planned for the arrays' real lengths, the per-key probes of recordSeen
+        // cost enough to be JIT-compiled, which takes longer than running them.
+        await client.query('BEGIN; SET LOCAL plan_cache_mode = force_generic_plan');
+        const stored = await this.lockOffset(client, pos);
+        if (stored !== null && batch.firstOffset > stored) {
+          await client.query('ROLLBACK');
+          return { status: 'gap', nextOffset: stored };
+        }
+        const from = stored ?? batch.firstOffset;
+        const count = batch.offsets.length;
+        if (batch.nextOffset <= from) {
+          await client.query('ROLLBACK');
+          return { status: 'applied', fresh: 0, duplicates: 0, alreadyApplied: count, nextOffset: from };
+        }
+        let skip = 0;
+        const start = Number(from);
+        while (skip < count && batch.offsets[skip]! < start) skip++;
+        const fresh = await this.recordSeen(client, batch.keys, skip, count);
+        const rows = fold(fresh);
+        await client.query({ name: `project:${this.tables.hourly}`, text: this.projectSql, values: projectionValues(rows, pos, batch.nextOffset) });
+        await client.query('COMMIT');
+        return { status: 'applied', fresh: fresh.length, duplicates: count - skip - fresh.length, alreadyApplied: skip, nextOffset: batch.nextOffset };
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        const code = typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
+        // A day partition this process thought it had was dropped (by another instance's window
+        // upkeep): forget what it knows, so that the retry creates it again.
+        if (code === CHECK_VIOLATION) this.knownDays.clear();
+        // Another transaction committed a key this one was recording: the rerun finds it seen.
+        if (code === UNIQUE_VIOLATION && attempt < ATTEMPTS) continue;
+        throw e;
+      } finally {
+        client.release(broken);
       }
-      const from = stored ?? batch.firstOffset;
-      const count = batch.offsets.length;
-      if (batch.nextOffset <= from) {
-        await client.query('ROLLBACK');
-        return { status: 'applied', fresh: 0, duplicates: 0, alreadyApplied: count, nextOffset: from };
-      }
-      let skip = 0;
-      const start = Number(from);
-      while (skip < count && batch.offsets[skip]! < start) skip++;
-      const fresh = await this.recordSeen(client, batch.keys, skip, count);
-      const rows = fold(fresh.indexes);
-      await client.query({ name: `project:${this.tables.hourly}`, text: this.projectSql, values: projectionValues(rows, pos, batch.nextOffset) });
-      await client.query('COMMIT');
-      return { status: 'applied', fresh: fresh.indexes.length, duplicates: count - skip - fresh.indexes.length, alreadyApplied: skip, nextOffset: batch.nextOffset };
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      // A day partition this process thought it had was dropped (by another instance's window
-      // upkeep): forget what it knows, so that the retry creates it again.
-      if (typeof e === 'object' && e !== null && 'code' in e && e.code === CHECK_VIOLATION) this.knownDays.clear();
-      throw e;
-    } finally {
-      client.release(broken);
     }
   }
 
@@ -173,19 +175,66 @@ export class ProjectionStore {
     return BigInt(again.rows[0]!.next_offset);
   }
 
-  /** Records the keys of the events from..to-1; returns those never seen before (first of each key). */
-  private async recordSeen(client: PoolClient, keys: DedupKeys, from: number, to: number): Promise<{ indexes: Int32Array }> {
+  /**
+   * Records the keys of the events from..to-1; returns those never seen before (first of each
+   * key). Per seen table (a day's partition, or the rebuild's one table) the unique index is
+   * probed for the keys already there, then the others are inserted, sorted by key so that the
+   * inserts walk the index in order. Straight to the partition: through the parent, each key's
+   * probe re-scans the partitions with run-time pruning; and no INSERT ... ON CONFLICT, whose
+   * speculative insertion probes, inserts and locks per row. A key that a concurrent transaction
+   * commits meanwhile (the same event through another partition) fails the insert with 23505,
+   * and applyBatch runs the batch again.
+   */
+  private async recordSeen(client: PoolClient, keys: DedupKeys, from: number, to: number): Promise<Int32Array> {
     const distinct = keys.firstOfEach(from, to);
-    if (distinct.length === 0) return { indexes: distinct };
-    const { rows } = await client.query<[number]>({
-      name: `seen:${this.tables.seen}`,
-      text: this.seenSql,
-      values: [dateArray(keys.days, distinct), uuidArray(keys.words, distinct)],
-      rowMode: 'array',
-    });
-    if (rows.length === 0) return { indexes: distinct };
-    const before = new Set(rows.map((r) => r[0] - 1)); // ordinals count from 1
-    return { indexes: distinct.filter((_, n) => !before.has(n)) };
+    const byTable = this.byTable(keys.days, distinct);
+    const before = new Set<number>();
+    for (const [table, group] of byTable) {
+      const { rows } = await client.query<[number]>({
+        name: `seen-probe:${table}`,
+        text: `SELECT t.i::int4 FROM unnest($1::uuid[]) WITH ORDINALITY AS t(key, i), LATERAL (SELECT 1 FROM ${table} s WHERE s.key = t.key LIMIT 1) s`,
+        values: [uuidArray(keys.words, group === ALL ? distinct : group.map((n) => distinct[n]!))],
+        rowMode: 'array',
+      });
+      for (const [i] of rows) before.add(group === ALL ? i - 1 : group[i - 1]!); // ordinals count from 1
+    }
+    const fresh = before.size === 0 ? distinct : distinct.filter((_, n) => !before.has(n));
+    for (const [table, group] of byTable) {
+      const picks = group === ALL ? fresh : group.filter((n) => !before.has(n)).map((n) => distinct[n]!);
+      if (picks.length === 0) continue;
+      await client.query({
+        name: `seen-insert:${table}`,
+        text: `INSERT INTO ${table} (day, key) SELECT day, key FROM unnest($1::date[], $2::uuid[]) AS t(day, key) ORDER BY key`,
+        values: [dateArray(keys.days, picks), uuidArray(keys.words, picks)],
+      });
+    }
+    return fresh;
+  }
+
+  /** The seen table of each of the events `picks` (positions in it); ALL when one table takes them all. */
+  private byTable(days: Int32Array, picks: Int32Array): Map<string, number[] | typeof ALL> {
+    const first = picks.length > 0 ? days[picks[0]!]! : 0;
+    let oneDay = true;
+    for (let n = 1; n < picks.length && oneDay; n++) oneDay = days[picks[n]!] === first;
+    if (oneDay || !this.tables.seenPartitioned) return new Map(picks.length > 0 ? [[this.seenTable(first), ALL]] : []);
+    const byTable = new Map<string, number[]>();
+    for (let n = 0; n < picks.length; n++) {
+      const table = this.seenTable(days[picks[n]!]!);
+      const group = byTable.get(table);
+      if (group) group.push(n);
+      else byTable.set(table, [n]);
+    }
+    return byTable;
+  }
+
+  /** Where the key of an event of this day (days since 1970-01-01) is recorded. */
+  private seenTable(day: number): string {
+    let table = this.seenTables.get(day);
+    if (table === undefined) {
+      table = checked(this.tables.seenPartitioned ? `${this.tables.seen}_${utcDay(day * DAY_MS).replaceAll('-', '')}` : this.tables.seen);
+      this.seenTables.set(day, table);
+    }
+    return table;
   }
 }
 
