@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import { Admin, KafkaJSError } from 'kafkajs';
 import type { ProjectionStore } from '@metering/db';
 import { BarrierTimeoutError } from './errors';
 
@@ -21,7 +21,7 @@ export async function waitUntilFolded(opts: {
   onProgress?: (p: BarrierProgress) => void;
 }): Promise<void> {
   const started = Date.now();
-  const ends = await opts.admin.fetchTopicOffsets(opts.topic);
+  const ends = await endOffsets(opts.admin, opts.topic, started + opts.timeoutMs);
   for (;;) {
     const stored = await opts.store.storedOffsets(opts.group, opts.topic);
     let folded = 0n;
@@ -40,5 +40,22 @@ export async function waitUntilFolded(opts: {
     const waited = Date.now() - started;
     if (waited >= opts.timeoutMs) throw new BarrierTimeoutError(waited, lagging);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The topic's end offsets now. A partition whose leader is moving, or was just elected (a broker
+ * that has just started), answers "not the leader" for a moment: asked again, with fresh
+ * metadata, until the barrier's deadline.
+ */
+async function endOffsets(admin: Admin, topic: string, deadline: number): ReturnType<Admin['fetchTopicOffsets']> {
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (e) {
+      if (!(e instanceof KafkaJSError && e.retriable) || Date.now() + delay > deadline) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+      await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+    }
   }
 }
