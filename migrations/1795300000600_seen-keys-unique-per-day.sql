@@ -4,7 +4,7 @@
 -- parent's primary key (key, day). The key begins with the event's hour, so the day is implied
 -- by it, and a key is unique in its day's partition exactly when (key, day) is unique. The
 -- narrower index (16 instead of 20 bytes a key, one column to compare) made the fold 5-10%
--- faster, Postgres doing 8-11% less per event, in interleaved runs of the fold benchmark; and a
+-- faster, Postgres doing 6-11% less per event, in interleaved runs of the fold benchmark; and a
 -- partition's index is what the aggregator probes for the keys it already has.
 --
 -- A partitioned table can only have a unique index that includes its partition key, so the

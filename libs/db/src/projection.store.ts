@@ -44,8 +44,6 @@ const CHECK_VIOLATION = '23514';
 const UNIQUE_VIOLATION = '23505';
 /** Runs of a batch's transaction before such a conflict is thrown like any other error. */
 const ATTEMPTS = 5;
-/** Every event of a batch, when one seen table takes them all (see byTable). */
-const ALL = Symbol('all');
 
 export function utcDay(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
@@ -91,28 +89,7 @@ export class ProjectionStore {
       const client = await this.pool.connect();
       let broken = false;
       try {
-        // Generic plans: planned for the arrays' real lengths, the per-key probes of recordSeen
-        // cost enough to be JIT-compiled, which takes longer than running them.
-        await client.query('BEGIN; SET LOCAL plan_cache_mode = force_generic_plan');
-        const stored = await this.lockOffset(client, pos);
-        if (stored !== null && batch.firstOffset > stored) {
-          await client.query('ROLLBACK');
-          return { status: 'gap', nextOffset: stored };
-        }
-        const from = stored ?? batch.firstOffset;
-        const count = batch.offsets.length;
-        if (batch.nextOffset <= from) {
-          await client.query('ROLLBACK');
-          return { status: 'applied', fresh: 0, duplicates: 0, alreadyApplied: count, nextOffset: from };
-        }
-        let skip = 0;
-        const start = Number(from);
-        while (skip < count && batch.offsets[skip]! < start) skip++;
-        const fresh = await this.recordSeen(client, batch.keys, skip, count);
-        const rows = fold(fresh);
-        await client.query({ name: `project:${this.tables.hourly}`, text: this.projectSql, values: projectionValues(rows, pos, batch.nextOffset) });
-        await client.query('COMMIT');
-        return { status: 'applied', fresh: fresh.length, duplicates: count - skip - fresh.length, alreadyApplied: skip, nextOffset: batch.nextOffset };
+        return await this.applyOnce(client, pos, batch, fold);
       } catch (e) {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
@@ -175,6 +152,31 @@ export class ProjectionStore {
     return BigInt(again.rows[0]!.next_offset);
   }
 
+  /** The batch's one transaction (see the class); the caller rolls back if it throws. */
+  private async applyOnce(client: PoolClient, pos: PartitionPosition, batch: KeyedBatch, fold: (fresh: Int32Array) => UsageFold): Promise<BatchOutcome> {
+    // Generic plans: planned for the arrays' real lengths, the per-key probes of recordSeen
+    // cost enough to be JIT-compiled, which takes longer than running them.
+    await client.query('BEGIN; SET LOCAL plan_cache_mode = force_generic_plan');
+    const stored = await this.lockOffset(client, pos);
+    if (stored !== null && batch.firstOffset > stored) {
+      await client.query('ROLLBACK');
+      return { status: 'gap', nextOffset: stored };
+    }
+    const from = stored ?? batch.firstOffset;
+    const count = batch.offsets.length;
+    if (batch.nextOffset <= from) {
+      await client.query('ROLLBACK');
+      return { status: 'applied', fresh: 0, duplicates: 0, alreadyApplied: count, nextOffset: from };
+    }
+    let skip = 0;
+    const start = Number(from);
+    while (skip < count && batch.offsets[skip]! < start) skip++;
+    const fresh = await this.recordSeen(client, batch.keys, skip, count);
+    await client.query({ name: `project:${this.tables.hourly}`, text: this.projectSql, values: projectionValues(fold(fresh), pos, batch.nextOffset) });
+    await client.query('COMMIT');
+    return { status: 'applied', fresh: fresh.length, duplicates: count - skip - fresh.length, alreadyApplied: skip, nextOffset: batch.nextOffset };
+  }
+
   /**
    * Records the keys of the events from..to-1; returns those never seen before (first of each
    * key). Per seen table (a day's partition, or the rebuild's one table) the unique index is
@@ -188,43 +190,44 @@ export class ProjectionStore {
   private async recordSeen(client: PoolClient, keys: DedupKeys, from: number, to: number): Promise<Int32Array> {
     const distinct = keys.firstOfEach(from, to);
     const byTable = this.byTable(keys.days, distinct);
-    const before = new Set<number>();
-    for (const [table, group] of byTable) {
+    const before = new Set<number>(); // events whose key was there already
+    for (const [table, events] of byTable) {
       const { rows } = await client.query<[number]>({
         name: `seen-probe:${table}`,
         text: `SELECT t.i::int4 FROM unnest($1::uuid[]) WITH ORDINALITY AS t(key, i), LATERAL (SELECT 1 FROM ${table} s WHERE s.key = t.key LIMIT 1) s`,
-        values: [uuidArray(keys.words, group === ALL ? distinct : group.map((n) => distinct[n]!))],
+        values: [uuidArray(keys.words, events)],
         rowMode: 'array',
       });
-      for (const [i] of rows) before.add(group === ALL ? i - 1 : group[i - 1]!); // ordinals count from 1
+      for (const [i] of rows) before.add(events[i - 1]!); // ordinals count from 1
     }
-    const fresh = before.size === 0 ? distinct : distinct.filter((_, n) => !before.has(n));
-    for (const [table, group] of byTable) {
-      const picks = group === ALL ? fresh : group.filter((n) => !before.has(n)).map((n) => distinct[n]!);
-      if (picks.length === 0) continue;
+    const isNew = (event: number) => !before.has(event);
+    for (const [table, events] of byTable) {
+      const fresh = before.size === 0 ? events : events.filter(isNew);
+      if (fresh.length === 0) continue;
       await client.query({
         name: `seen-insert:${table}`,
         text: `INSERT INTO ${table} (day, key) SELECT day, key FROM unnest($1::date[], $2::uuid[]) AS t(day, key) ORDER BY key`,
-        values: [dateArray(keys.days, picks), uuidArray(keys.words, picks)],
+        values: [dateArray(keys.days, fresh), uuidArray(keys.words, fresh)],
       });
     }
-    return fresh;
+    return before.size === 0 ? distinct : distinct.filter(isNew);
   }
 
-  /** The seen table of each of the events `picks` (positions in it); ALL when one table takes them all. */
-  private byTable(days: Int32Array, picks: Int32Array): Map<string, number[] | typeof ALL> {
-    const first = picks.length > 0 ? days[picks[0]!]! : 0;
+  /** The events grouped by the seen table that records them (usually one day: no copy then). */
+  private byTable(days: Int32Array, events: Int32Array): Map<string, Int32Array> {
+    if (events.length === 0) return new Map();
+    const first = days[events[0]!]!;
     let oneDay = true;
-    for (let n = 1; n < picks.length && oneDay; n++) oneDay = days[picks[n]!] === first;
-    if (oneDay || !this.tables.seenPartitioned) return new Map(picks.length > 0 ? [[this.seenTable(first), ALL]] : []);
-    const byTable = new Map<string, number[]>();
-    for (let n = 0; n < picks.length; n++) {
-      const table = this.seenTable(days[picks[n]!]!);
-      const group = byTable.get(table);
-      if (group) group.push(n);
-      else byTable.set(table, [n]);
+    for (let n = 1; n < events.length && oneDay; n++) oneDay = days[events[n]!] === first;
+    if (oneDay || !this.tables.seenPartitioned) return new Map([[this.seenTable(first), events]]);
+    const groups = new Map<string, number[]>();
+    for (const event of events) {
+      const table = this.seenTable(days[event]!);
+      const group = groups.get(table);
+      if (group) group.push(event);
+      else groups.set(table, [event]);
     }
-    return byTable;
+    return new Map([...groups].map(([table, group]) => [table, Int32Array.from(group)]));
   }
 
   /** Where the key of an event of this day (days since 1970-01-01) is recorded. */

@@ -11,7 +11,6 @@ export interface FetchedPartition {
   partition: number;
   errorCode: number;
   highWatermark: bigint;
-  logStartOffset: bigint;
   aborted: AbortedTransaction[];
   /** The record batches, a view into the response (null or empty when there are none). */
   records: Buffer | null;
@@ -49,9 +48,9 @@ export function fetchRequest(topic: string, partitions: readonly FetchPartition[
           const errorCode = p.int16();
           const highWatermark = p.int64();
           p.int64(); // last stable offset
-          const logStartOffset = p.int64();
+          p.int64(); // log start offset
           const aborted = p.array((a) => ({ producerId: a.int64(), firstOffset: a.int64() }));
-          return { partition, errorCode, highWatermark, logStartOffset, aborted, records: p.nullableBytes() };
+          return { partition, errorCode, highWatermark, aborted, records: p.nullableBytes() };
         });
         return { name, parts };
       });

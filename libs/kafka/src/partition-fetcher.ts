@@ -24,7 +24,7 @@ export interface PartitionFetcherOptions {
   maxWaitTimeInMs: number;
   /** Called with each batch, in the partition's order; the next fetch waits for it. */
   deliver(batch: FetchedBatch): Promise<void>;
-  /** The partition's position is outside its log (the broker does not say where the log is); it is paused until sought. */
+  /** The partition's position is outside its log (the broker does not say where the log is); it is not read until sought. */
   outOfRange(partition: number, offset: bigint): void;
   warn(message: string): void;
 }
@@ -49,7 +49,10 @@ export class PartitionFetcher {
   private readonly positions = new Map<number, bigint>();
   /** Bumped by every seek: an answer to a fetch sent before it is stale. */
   private readonly generations = new Map<number, number>();
+  /** Paused by the owner (see pause/resume). */
   private readonly paused = new Set<number>();
+  /** Past the end (or before the start) of their log: not read until sought. */
+  private readonly outOfRange = new Set<number>();
   private readonly connections = new Map<number, BrokerConnection>();
   private metadata: TopicMetadata | null = null;
   private running = false;
@@ -60,11 +63,11 @@ export class PartitionFetcher {
 
   constructor(private readonly o: PartitionFetcherOptions) {}
 
-  /** Reads `partition` from `offset` on (it is then part of the assignment until `retain` leaves it out). */
+  /** Reads `partition` from `offset` on (it is then part of the assignment until `retain` leaves it out); a pause stays. */
   seek(partition: number, offset: bigint): void {
     this.positions.set(partition, offset);
     this.generations.set(partition, (this.generations.get(partition) ?? 0) + 1);
-    this.paused.delete(partition);
+    this.outOfRange.delete(partition);
     this.notify();
   }
 
@@ -123,7 +126,7 @@ export class PartitionFetcher {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const active = [...this.positions.keys()].filter((p) => !this.paused.has(p));
+      const active = [...this.positions.keys()].filter((p) => !this.paused.has(p) && !this.outOfRange.has(p));
       if (active.length === 0) {
         await this.idle(this.o.maxWaitTimeInMs);
         continue;
@@ -149,7 +152,9 @@ export class PartitionFetcher {
     for (const p of order) {
       const leader = metadata.leaders[p] ?? -1;
       if (leader < 0) throw new Error(`partition ${p} has no leader`);
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+      const group = byLeader.get(leader);
+      if (group) group.push(p);
+      else byLeader.set(leader, [p]);
     }
     await Promise.all([...byLeader].map(([leader, partitions]) => this.fetchFrom(leader, partitions)));
   }
@@ -166,7 +171,7 @@ export class PartitionFetcher {
       if (answer.errorCode === ERR.NONE) {
         await this.deliver(request.offset, answer);
       } else if (answer.errorCode === OFFSET_OUT_OF_RANGE) {
-        this.paused.add(answer.partition);
+        this.outOfRange.add(answer.partition);
         this.o.outOfRange(answer.partition, request.offset);
       } else {
         problems.push(`partition ${answer.partition}: ${errorName(answer.errorCode)}`);
@@ -191,7 +196,7 @@ export class PartitionFetcher {
     try {
       m = await conn.send(metadataRequest(this.o.topic), REQUEST_TIMEOUT_MS);
     } finally {
-      // A bootstrap connection is kept as its broker's connection, or closed.
+      // A bootstrap connection is not kept: the connections kept are by broker id.
       if (![...this.connections.values()].includes(conn)) conn.close();
     }
     if (m.errorCode !== ERR.NONE) throw new Error(`metadata of '${this.o.topic}': ${errorName(m.errorCode)}`);
