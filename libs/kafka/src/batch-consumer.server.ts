@@ -81,7 +81,7 @@ export interface BatchConsumerOptions {
 
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
-const OUT_OF_RANGE_PAUSE_MS = 1_000;
+const RESEEK_MS = 1_000;
 
 /**
  * A Nest transport: kafkajs keeps this instance's membership of the consumer group (join,
@@ -114,6 +114,8 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
   private running = false;
   private joined = false;
   private closing = false;
+  /** Bumped when an assignment ends: a seek still retrying for it gives up. */
+  private assignments = 0;
 
   constructor(private readonly options: BatchConsumerOptions) {
     super();
@@ -172,7 +174,7 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
       fetcher.resume(this.assigned);
       this.logger.log(`assigned partitions [${this.assigned.join(', ')}] of ${topic}`);
       this.options.onAssignment?.(this.assigned);
-      void this.seekToStored(partitions).catch((err: unknown) => this.logger.error(`seek after assignment failed: ${String(err)}`));
+      void this.seekToStored(partitions);
     });
     consumer.on(consumer.events.REBALANCING, () => this.leaveAssignment());
     consumer.on(consumer.events.CRASH, (e) => {
@@ -212,12 +214,31 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
   /** A rebalance began (or the consumer crashed): what was decoded for the old assignment is dropped. */
   private leaveAssignment(): void {
     this.joined = false;
+    this.assignments++;
     this.fetcher?.retain([]);
     this.pipeline?.resetAll();
     this.expectedStart.clear();
   }
 
+  /**
+   * Seeks the partitions to their stored offsets. Until that succeeds nothing of them is handed
+   * on, so it is tried again every second while they stay assigned: a broker that has just
+   * started answers "not the leader" for a moment, and Postgres may be restarting too.
+   */
   private async seekToStored(partitions: number[]): Promise<void> {
+    const assignment = this.assignments;
+    for (;;) {
+      try {
+        return await this.seekToStoredOnce(partitions);
+      } catch (err) {
+        if (this.closing || this.assignments !== assignment) return;
+        this.logger.warn(`seeking partitions [${partitions.join(', ')}] to their stored offsets failed, again in ${RESEEK_MS} ms: ${String(err)}`);
+        await new Promise((r) => setTimeout(r, RESEEK_MS).unref());
+      }
+    }
+  }
+
+  private async seekToStoredOnce(partitions: number[]): Promise<void> {
     const { topic } = this.options;
     const [stored, watermarks] = await Promise.all([this.options.storedOffsets(), this.admin!.fetchTopicOffsets(topic)]);
     for (const partition of partitions) {
@@ -239,8 +260,8 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
     this.logger.warn(`partition ${partition}: offset ${offset} is outside the log; seeking to the stored offset again (or the log's start, if that is later)`);
     setTimeout(() => {
       if (this.closing || !this.assigned.includes(partition)) return;
-      void this.seekToStored([partition]).catch((err: unknown) => this.logger.error(`seek of partition ${partition} failed: ${String(err)}`));
-    }, OUT_OF_RANGE_PAUSE_MS).unref();
+      void this.seekToStored([partition]);
+    }, RESEEK_MS).unref();
   }
 
   private async onFetched(batch: FetchedBatch): Promise<void> {
