@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { continentOf } from '@metering/catalog';
 import { fleetEvents, HostEvent, simulateFleet } from '@metering/fleet';
 import { loadConfig } from '@metering/service';
+import { Dec, formatUsd, sumDec } from '@metering/domain';
 
 const HOUR = 3_600_000;
 const ORGS = [
@@ -172,9 +173,9 @@ async function main(): Promise<void> {
   const close = await call(`${url.invoicing}/v1/billing/periods/${period}/close`, op, {});
   if (close.status !== 200) throw new Error(`closing ${period}: ${close.status} ${JSON.stringify(close.json)}`);
   const invoices = close.json.invoices as { number: string; org: string; total: string }[];
-  const total = invoices.reduce((s, i) => s + Number(i.total), 0);
-  console.log(`\nclosed ${period}: ${invoices.length} invoices (${close.json.created} new), together $${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`);
-  for (const i of invoices) console.log(`  ${i.number}  ${i.org.padEnd(12)} $${Number(i.total).toLocaleString('en-US', { minimumFractionDigits: 2 }).padStart(14)}`);
+  const total = sumDec(invoices.map((i) => Dec.of(i.total)));
+  console.log(`\nclosed ${period}: ${invoices.length} invoices (${close.json.created} new), together ${formatUsd(total)}`);
+  for (const i of invoices) console.log(`  ${i.number}  ${i.org.padEnd(12)} ${formatUsd(i.total).padStart(15)}`);
 
   // A billing member of the largest organization, to sign in to the dashboard with.
   const [org] = ORGS[0];

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { skuFor } from '@metering/catalog';
-import { asCheckedOrg, UsageRepository } from '@metering/db';
+import { UsageRepository } from '@metering/db';
 import { encodeUsageEvent, USAGE_EVENT_SCHEMA } from '@metering/kafka';
 import type { MeteringConfig } from '@metering/service';
 import { expectedProjections, produce, producer, seenCount, startAggregator, storedProjections, usageEvents, waitReady } from './aggregator-support';
@@ -9,6 +9,7 @@ import { testConfig } from './support/config';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createTestTopics, TestTopics } from './support/kafka';
 import { eventually, foldedToEnd } from './support/services';
+import { asCheckedOrg } from '@metering/domain';
 
 /**
  * The aggregator against the real broker and database: re-sends across batches and partitions

@@ -1,10 +1,10 @@
-import { Dec } from '@metering/billing';
 import type { MeteringConfig } from '@metering/service';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createTestTopics, TestTopics } from './support/kafka';
 import { TEST_OPERATOR_TOKEN, testConfig } from './support/config';
 import { call, foldedToEnd, RunningServices, seedHost, startServices } from './support/services';
 import { expectedCost, PostedEvent, skuOf, smallFleet } from './support/small-fleet';
+import { Dec } from '@metering/domain';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,6 +1,5 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { Dec } from '@metering/billing';
 import { decodeUsageEvent } from '@metering/kafka';
 import type { MeteringConfig } from '@metering/service';
 import { TEST_OPERATOR_TOKEN, testConfig } from './support/config';
@@ -9,6 +8,7 @@ import { createTestTopics, readTopic, TestTopics } from './support/kafka';
 import { call, foldedToEnd, RunningServices, seedHost, startServices } from './support/services';
 import { buildCorpus, Category, CorpusContext, DEFAULT_BOUND_MS, HOSTILE_ID_PREFIX, HostileCase } from './hostile/corpus';
 import { RawAnswer, send } from './hostile/send';
+import { Dec } from '@metering/domain';
 
 /**
  * Issue 8, hostile input: a corpus of 200+ malformed requests (./hostile/corpus.ts) against the

@@ -1,4 +1,4 @@
-import { Dec } from '@metering/billing';
+import { Dec } from '@metering/domain';
 
 /** A CloudEvent as a host posts it. */
 export interface PostedEvent {

@@ -1,7 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { AuditRecord, AuditRepository, OrgId } from '@metering/db';
+import { AuditRecord, AuditRepository } from '@metering/db';
 import { badRequest } from '@metering/service';
+import { OrgId } from '@metering/domain';
 
 /** Who changed memberships and tokens of an organization, and when; for its admins. */
 @Controller('v1/orgs/:org/audit')

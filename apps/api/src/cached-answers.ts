@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
-import type { CostRepository, OrgId } from '@metering/db';
+import type { CostRepository } from '@metering/db';
 import { FreshRead } from './fresh-read';
 import { Rendered, ResponseCache } from './response-cache';
+import type { OrgId } from '@metering/domain';
 
 /** Enough for every panel of a few hundred dashboards; one answer may take up to a quarter. */
 const CACHE_BYTES = 64 * 1024 * 1024;

@@ -1,14 +1,14 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { unitOf } from '@metering/catalog';
-import { Dec } from '@metering/billing';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { CostAnswer, CostQuery, CostRepository, OrgId } from '@metering/db';
+import { CostAnswer, CostQuery, CostRepository } from '@metering/db';
 import { badRequest } from '@metering/service';
 import { parseCostQuery } from './cost-query';
 import { CachedAnswers } from './cached-answers';
 import type { Rendered } from './response-cache';
 import { MAX_SPAN_DAYS, RawQuery, TimeParam } from './usage-query';
+import { Dec, OrgId } from '@metering/domain';
 
 
 /** Remembered query parses and watermark readers: a dashboard asks the same few questions. */

@@ -1,7 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { Dec, invoiceLines, periodBounds, periodOf } from '@metering/billing';
+import { invoiceLines, periodBounds, periodOf } from '@metering/billing';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { BillingRepository, OrgId } from '@metering/db';
+import { BillingRepository } from '@metering/db';
+import { Dec, OrgId } from '@metering/domain';
 
 export interface CurrentUsage {
   org: string;

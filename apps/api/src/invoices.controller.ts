@@ -1,9 +1,10 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { DocumentsRepository, IdentityRepository, OrgId } from '@metering/db';
+import { DocumentsRepository, IdentityRepository } from '@metering/db';
 import { badRequest, notFound } from '@metering/service';
 import { renderDocument } from './invoice-html';
+import { OrgId } from '@metering/domain';
 
 function wantsHtml(format: unknown): boolean {
   if (format === undefined || format === 'json') return false;

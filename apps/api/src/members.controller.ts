@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { actorOf, CheckedOrg, CurrentPrincipal, OrgRole } from '@metering/auth';
-import { IdentityRepository, Membership, MissingError, OrgId, Principal, Role, ROLES } from '@metering/db';
+import { IdentityRepository, Membership, MissingError, Principal, Role, ROLES } from '@metering/db';
 import { notFound, ProblemException } from '@metering/service';
 import { BodyReader, EMAIL } from './input';
+import { OrgId } from '@metering/domain';
 
 /** Memberships and member tokens of one organization: its admins (and the operator) manage them. */
 @Controller('v1/orgs/:org')

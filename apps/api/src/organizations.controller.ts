@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { actorOf, CheckedOrg, CurrentPrincipal, OperatorOnly, OrgRole } from '@metering/auth';
-import { ConflictError, IdentityRepository, Organization, OrgId, Principal } from '@metering/db';
+import { ConflictError, IdentityRepository, Organization, Principal } from '@metering/db';
 import { notFound, ProblemException } from '@metering/service';
 import { BodyReader, SLUG } from './input';
+import { OrgId } from '@metering/domain';
 
 @Controller('v1')
 export class OrganizationsController {

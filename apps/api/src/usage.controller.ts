@@ -2,11 +2,12 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { unitOf } from '@metering/catalog';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { CostRepository, OrgId, UsageQuery, UsageRepository, UsageRow } from '@metering/db';
+import { CostRepository, UsageQuery, UsageRepository, UsageRow } from '@metering/db';
 import { CachedAnswers } from './cached-answers';
 import type { Rendered } from './response-cache';
 import { badRequest } from '@metering/service';
 import { MAX_SPAN_DAYS, parseUsageQuery, RawQuery, TimeParam } from './usage-query';
+import { OrgId } from '@metering/domain';
 
 /** The usage answer as the wire carries it, JSON or CSV. */
 export function renderUsage(org: OrgId, q: UsageQuery, found: UsageRow[], format: 'json' | 'csv'): Rendered {

@@ -22,6 +22,7 @@ import { OutboxRelay } from './outbox.relay';
 import { ProgressBar } from './progress';
 import { verify } from './verify';
 import { MissingPriceError } from '@metering/billing';
+import { Dec, formatUsd, sumDec } from '@metering/domain';
 
 const USAGE = `usage: npm run billing -- close YYYY-MM | void INV-NNNNNN [reason] | preview ORG YYYY-MM | reconcile | verify`;
 
@@ -55,10 +56,10 @@ async function main(args: string[]): Promise<number> {
         });
         bar.end();
         const relayed = await app.get(OutboxRelay).relay().catch(() => -1);
-        const total = result.invoices.reduce((s, i) => s + Number(i.total), 0);
+        const total = sumDec(result.invoices.map((i) => Dec.of(i.total)));
         console.log(
           `${result.period}: ${result.created > 0 ? `${result.created} invoices created` : `already closed; ${result.invoices.length} invoices`} ` +
-            `in ${((Date.now() - started) / 1000).toFixed(1)} s; total ${total.toLocaleString('en-US', { style: 'currency', currency: 'USD' })}` +
+            `in ${((Date.now() - started) / 1000).toFixed(1)} s; total ${formatUsd(total)}` +
             (relayed < 0 ? '; billing events wait in the outbox (Kafka unreachable): the invoicing service relays them' : ''),
         );
         for (const i of result.invoices.slice(0, 20)) console.log(`  ${i.number}  ${i.org.padEnd(24)} ${i.total.padStart(14)}  ${i.content_hash.slice(0, 12)}`);

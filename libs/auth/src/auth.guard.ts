@@ -1,11 +1,12 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { asCheckedOrg, IdentityRepository, OrgId, Principal, Role } from '@metering/db';
+import { IdentityRepository, Principal, Role } from '@metering/db';
 import { MeteringConfig, ProblemException, PUBLIC_ROUTE } from '@metering/service';
 import { ACCESS, AccessRule, roleAtLeast } from './access';
 import { OperatorToken } from './operator-token';
 import { RATE_LIMITS, RateLimiter } from './rate-limiter';
+import { asCheckedOrg, OrgId } from '@metering/domain';
 
 interface AuthedRequest extends Request {
   principal?: Principal;

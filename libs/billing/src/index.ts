@@ -1,4 +1,3 @@
-export * from './decimal';
 export * from './period';
 export * from './price-book';
 export * from './invoice';

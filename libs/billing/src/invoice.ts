@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { meterType } from '@metering/catalog';
-import { Dec, sumDec } from './decimal';
 import type { Period } from './period';
+import { Dec, sumDec } from '@metering/domain';
 
 /** Usage of one SKU in one period at one unit price: projected, or already billed. */
 export interface PricedUsage {

@@ -23,9 +23,7 @@ export {
   canonicalQuantity,
   toScaled,
   fromScaled,
-  addDecimal,
-  compareDecimal,
-} from './decimal';
+} from './scaled-quantity';
 export type { Problem } from './problem';
 export { isProblem } from './problem';
 export { parseRfc3339 } from './rfc3339';

@@ -67,13 +67,3 @@ export function fromScaled(scaled: bigint): string {
   if (fraction === 0n) return sign + whole;
   return trimFraction(`${sign}${whole}.${fraction.toString().padStart(MAX_FRACTION_DIGITS, '0')}`);
 }
-
-export function addDecimal(a: string, b: string): string {
-  return fromScaled(toScaled(a) + toScaled(b));
-}
-
-export function compareDecimal(a: string, b: string): -1 | 0 | 1 {
-  const x = toScaled(a);
-  const y = toScaled(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}

@@ -1,4 +1,4 @@
-import { addDecimal, canonicalQuantity, compareDecimal, fromScaled, toScaled } from './decimal';
+import { canonicalQuantity, fromScaled, toScaled } from './scaled-quantity';
 
 describe('canonicalQuantity', () => {
   describe('given a fractional unit', () => {
@@ -86,28 +86,4 @@ describe('scaled decimals', () => {
       expect(() => toScaled(s)).toThrow(RangeError);
     },
   );
-
-  it('given 0.1 and 0.2 when added then the sum is exactly 0.3', () => {
-    expect(addDecimal('0.1', '0.2')).toBe('0.3');
-  });
-
-  it('given sums beyond float precision when added then no digit is lost', () => {
-    expect(addDecimal('9007199254740991', '1')).toBe('9007199254740992');
-    expect(addDecimal('1500000000000000000000', '0.000000001')).toBe('1500000000000000000000.000000001');
-    expect(addDecimal('0.999999999', '0.000000001')).toBe('1');
-  });
-
-  it('given ten tenths when summed then they make exactly one', () => {
-    let sum = '0';
-    for (let i = 0; i < 10; i++) sum = addDecimal(sum, '0.1');
-    expect(sum).toBe('1');
-  });
-
-  it('given decimals when compared then the order is numeric, not textual', () => {
-    expect(compareDecimal('2', '10')).toBe(-1);
-    expect(compareDecimal('10', '2')).toBe(1);
-    expect(compareDecimal('0.3', '0.30')).toBe(0);
-    expect(compareDecimal('0.000000001', '0')).toBe(1);
-    expect(compareDecimal('-1', '0')).toBe(-1);
-  });
 });

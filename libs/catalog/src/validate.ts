@@ -1,6 +1,6 @@
 import { region as lookupRegion } from './catalog';
 import { Region } from './catalog-model';
-import { canonicalQuantity } from './decimal';
+import { canonicalQuantity } from './scaled-quantity';
 import { isProblem } from './problem';
 import { parseRfc3339 } from './rfc3339';
 import { renderSku } from './sku-template';

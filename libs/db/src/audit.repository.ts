@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { PG_POOL } from './pool';
-import type { OrgId } from './tenancy';
+import type { OrgId } from '@metering/domain';
 
 export type AuditAction = 'membership.put' | 'membership.delete' | 'token.issue' | 'token.revoke' | 'host.create' | 'host.revoke' | 'organization.create';
 

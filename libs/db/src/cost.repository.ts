@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from './pool';
 import { closedDays, DaySpan, ResourceDays } from './resource-days';
-import type { OrgId } from './tenancy';
 import type { Granularity } from './usage.repository';
+import type { OrgId } from '@metering/domain';
 
 /** `total`: one row per key over the whole range, for breakdowns and top-N. */
 export type CostGranularity = Granularity | 'total';

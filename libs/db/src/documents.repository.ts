@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import type { InvoiceLine, Period } from '@metering/billing';
 import { PG_POOL } from './pool';
-import type { OrgId } from './tenancy';
+import type { OrgId } from '@metering/domain';
 
 type Queryable = Pick<PoolClient, 'query'>;
 

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { audit } from './audit.repository';
 import { PG_POOL, withTransaction } from './pool';
 import { hashToken, newId, newToken } from './secrets';
-import type { OrgId } from './tenancy';
+import type { OrgId } from '@metering/domain';
 
 export type Role = 'viewer' | 'billing' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'billing', 'admin'];

@@ -1,6 +1,5 @@
 export * from './pool';
 export * from './roles';
-export * from './tenancy';
 export * from './secrets';
 export * from './identity.repository';
 export * from './audit.repository';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { OrgId } from './tenancy';
+import type { OrgId } from '@metering/domain';
 
 const DAY_MS = 86_400_000;
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from './pool';
-import type { OrgId } from './tenancy';
+import type { OrgId } from '@metering/domain';
 
 export type Granularity = 'hour' | 'day' | 'month';
 export type GroupKey = 'app' | 'region' | 'resource';

@@ -96,3 +96,11 @@ export const sumDec = (xs: Iterable<Dec>): Dec => {
   for (const x of xs) total = total.add(x);
   return total;
 };
+
+/** Money as people read it, exactly: "$1,234,567.89", "-$0.50". */
+export function formatUsd(amount: Dec | string): string {
+  const text = (typeof amount === 'string' ? Dec.of(amount) : amount).toFixed(2);
+  const negative = text.startsWith('-');
+  const [whole, cents] = (negative ? text.slice(1) : text).split('.');
+  return `${negative ? '-' : ''}$${whole!.replace(/\B(?=(\d{3})+$)/g, ',')}.${cents}`;
+}

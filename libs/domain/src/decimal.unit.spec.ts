@@ -1,4 +1,4 @@
-import { Dec, sumDec } from './decimal';
+import { Dec, formatUsd, sumDec } from './decimal';
 
 describe('Dec', () => {
   it.each([
@@ -39,5 +39,41 @@ describe('Dec', () => {
 
   it('refuses text that is not a plain decimal', () => {
     for (const bad of ['', '1e5', '1.', '.5', 'NaN', '1,5']) expect(() => Dec.of(bad)).toThrow(RangeError);
+  });
+});
+
+describe('Dec sums', () => {
+  it('given 0.1 and 0.2 when added then the sum is exactly 0.3', () => {
+    expect(Dec.of('0.1').add(Dec.of('0.2')).toString()).toBe('0.3');
+  });
+
+  it('given sums beyond float precision when added then no digit is lost', () => {
+    expect(Dec.of('9007199254740991').add(Dec.of('1')).toString()).toBe('9007199254740992');
+    expect(Dec.of('1500000000000000000000').add(Dec.of('0.000000001')).toString()).toBe('1500000000000000000000.000000001');
+    expect(Dec.of('0.999999999').add(Dec.of('0.000000001')).toString()).toBe('1');
+  });
+
+  it('given ten tenths when summed then they make exactly one', () => {
+    expect(sumDec(Array.from({ length: 10 }, () => Dec.of('0.1'))).toString()).toBe('1');
+  });
+
+  it('given decimals when compared then the order is numeric, not textual', () => {
+    expect(Dec.of('2').cmp(Dec.of('10'))).toBe(-1);
+    expect(Dec.of('10').cmp(Dec.of('2'))).toBe(1);
+    expect(Dec.of('0.3').cmp(Dec.of('0.30'))).toBe(0);
+    expect(Dec.of('0.000000001').cmp(Dec.of('0'))).toBe(1);
+    expect(Dec.of('-1').cmp(Dec.of('0'))).toBe(-1);
+  });
+});
+
+describe('formatUsd', () => {
+  it.each([
+    ['0', '$0.00'],
+    ['1234567.891', '$1,234,567.89'],
+    ['999.995', '$1,000.00'],
+    ['-0.5', '-$0.50'],
+    ['90071992547409931.01', '$90,071,992,547,409,931.01'],
+  ])('given %s when formatted then it reads %s', (amount, text) => {
+    expect(formatUsd(amount)).toBe(text);
   });
 });
