@@ -54,7 +54,7 @@ describe('aggregator killed with SIGKILL while events flow (real processes)', ()
       expect(await storedProjections(db.pool)).toEqual(expectedProjections(produced));
       expect(await seenCount(db.pool)).toBe(produced.length);
     } catch (e) {
-      throw new Error(`${String(e)}\nkills: ${kills.join(', ')}\nlast logs: ${children.map((c) => c.logs().slice(-1500)).join('\n---\n')}`);
+      throw new Error(`${String(e)}\nkills: ${kills.join(', ')}\nlast logs: ${children.map((c) => c.logs().slice(-1500)).join('\n---\n')}`, { cause: e });
     } finally {
       await p.disconnect();
       await Promise.all(children.map((c) => c.stop()));

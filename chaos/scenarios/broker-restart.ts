@@ -65,7 +65,7 @@ export async function brokerRestart(size: BrokerSize): Promise<ScenarioResult> {
       passed: tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted && unexpected === 0 && (hosts.stats.retries['503'] ?? 0) > 0 && hosts.serverFaults === 0,
     };
   } catch (e) {
-    throw new Error(`${String(e)}\n${stack.logs()}\n--- broker\n${broker.logTail()}`);
+    throw new Error(`${String(e)}\n${stack.logs()}\n--- broker\n${broker.logTail()}`, { cause: e });
   } finally {
     await stack.stop();
     await broker.destroy();

@@ -60,7 +60,7 @@ export async function killAggregator(size: KillSize): Promise<ScenarioResult> {
       passed: tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted,
     };
   } catch (e) {
-    throw new Error(`${String(e)}\n${stack.logs()}`);
+    throw new Error(`${String(e)}\n${stack.logs()}`, { cause: e });
   } finally {
     await stack.stop();
   }

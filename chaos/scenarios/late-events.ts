@@ -300,7 +300,7 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
       passed: failed.length === 0,
     };
   } catch (e) {
-    throw new Error(`${String(e)}\n${stack.logs()}`);
+    throw new Error(`${String(e)}\n${stack.logs()}`, { cause: e });
   } finally {
     await stack.stop();
   }

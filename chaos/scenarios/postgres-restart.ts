@@ -118,7 +118,7 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
       passed: total.lost === 0 && total.doubleCounted === 0 && folded.events === hosts.stats.accepted && billed.events === hosts.stats.accepted && oneEach && numbers.gapless && sameAgain && leftBehind === 0 && unexpected === 0 && hosts.serverFaults === 0,
     };
   } catch (e) {
-    throw new Error(`${String(e)}\n${stack.logs()}\n--- postgres\n${pg.logTail()}`);
+    throw new Error(`${String(e)}\n${stack.logs()}\n--- postgres\n${pg.logTail()}`, { cause: e });
   } finally {
     await stack.stop({ keepDatabase: true });
     await pg.destroy();

@@ -215,7 +215,7 @@ export async function racingCloses(size: RacingSize): Promise<ScenarioResult> {
       passed: failed.length === 0,
     };
   } catch (e) {
-    throw new Error(`${String(e)}\n${stack.logs()}`);
+    throw new Error(`${String(e)}\n${stack.logs()}`, { cause: e });
   } finally {
     await stack.stop();
   }

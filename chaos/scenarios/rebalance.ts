@@ -62,7 +62,7 @@ export async function rebalance(size: RebalanceSize): Promise<ScenarioResult> {
       passed: tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted && unexpected === 0,
     };
   } catch (e) {
-    throw new Error(`${String(e)}\n${stack.logs()}`);
+    throw new Error(`${String(e)}\n${stack.logs()}`, { cause: e });
   } finally {
     await stack.stop();
   }

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_KAFKA_BROKERS, POM_FILE, REPO_ROOT, SERVER_PROPERTIES_TEMPLATE, kafkaVersion, parseBrokers, readTrimmed, splitHostPort, stackPaths, which } from './base.mjs';
+import { DEFAULT_KAFKA_BROKERS, POM_FILE, REPO_ROOT, SERVER_PROPERTIES_TEMPLATE, parseBrokers, readTrimmed, splitHostPort, stackPaths, which } from './base.mjs';
 
 // ---------------------------------------------------------------------------
 // Kafka: jars

@@ -176,7 +176,7 @@ export async function warmUpCoordinators(brokers, { timeoutMs = 60000 } = {}) {
   const kafka = makeKafka(brokers, { clientId: 'stack-warmup', requestTimeout: 10000, retries: 10 });
   const admin = kafka.admin();
   await admin.connect();
-  let created = false;
+  let created;
   try {
     created = !(await admin.listTopics()).includes('__consumer_offsets');
     const deadline = Date.now() + timeoutMs;
@@ -185,7 +185,7 @@ export async function warmUpCoordinators(brokers, { timeoutMs = 60000 } = {}) {
         await admin.describeGroups(['stack-warmup']);
         break;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`group coordinator not available after ${timeoutMs / 1000}s: ${e.message}`);
+        if (Date.now() > deadline) throw new Error(`group coordinator not available after ${timeoutMs / 1000}s: ${e.message}`, { cause: e });
         await sleep(250);
       }
     }

@@ -128,7 +128,7 @@ export async function acquireLock(lockFile, { timeoutMs = 10 * 60 * 1000, onWait
         }
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${lockFile} is held by pid ${holder}`);
+      if (Date.now() > deadline) throw new Error(`${lockFile} is held by pid ${holder}`, { cause: e });
       if (!told && onWait) onWait(holder);
       told = true;
       await sleep(500);

@@ -6,6 +6,7 @@ import { BarrierTimeoutError, InvalidPeriodError, PeriodOpenError, UnknownDocume
 
 type BillingError = InvalidPeriodError | PeriodOpenError | BarrierTimeoutError | UnknownDocumentError | MissingPriceError;
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- keyed by `error.constructor`, which is a Function
 const STATUS = new Map<Function, [number, string]>([
   [InvalidPeriodError, [400, 'bad request']],
   [PeriodOpenError, [409, 'period still open']],

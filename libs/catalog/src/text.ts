@@ -1,5 +1,6 @@
 // Control characters and unpaired surrogates: Postgres text refuses NUL outright, and UTF-8
 // encoding turns every lone surrogate into U+FFFD, which would merge distinct ids into one.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNSTORABLE = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const QUOTE_LIMIT = 64;
 

@@ -35,6 +35,7 @@ export class BoundedExpressAdapter extends ExpressAdapter {
   }
 
   /** A path that exists under other methods answers 405 with `Allow` (RFC 9110), not 404. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Nest's AbstractHttpAdapter signature
   override setNotFoundHandler(handler: Function, prefix?: string): unknown {
     const app = this.getInstance<{ router?: { stack?: RouteLayer[] } }>();
     const notFound = handler as (req: Request, res: Response, next: NextFunction) => unknown;
