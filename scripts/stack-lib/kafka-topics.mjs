@@ -10,8 +10,22 @@ const require = createRequire(import.meta.url);
 
 let kafkajsModule;
 export function kafkajs() {
-  kafkajsModule ??= require('kafkajs');
+  if (!kafkajsModule) {
+    kafkajsModule = require('kafkajs');
+    quietIdleRequestQueues();
+  }
   return kafkajsModule;
+}
+
+// kafkajs 2.2.4 re-arms a 1 ms timer on every idle broker connection (a negative delay, which
+// Node 24+ warns about): the same fix as libs/kafka/src/kafkajs-idle-timer.ts, which says why.
+function quietIdleRequestQueues() {
+  const RequestQueue = require('kafkajs/src/network/requestQueue');
+  const schedule = RequestQueue.prototype.scheduleCheckPendingRequests;
+  RequestQueue.prototype.scheduleCheckPendingRequests = function () {
+    if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
+    schedule.call(this);
+  };
 }
 
 function makeKafka(brokers, { clientId = 'stack', connectionTimeout = 1000, requestTimeout = 10000, retries = 2 } = {}) {
