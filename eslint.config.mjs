@@ -18,7 +18,18 @@ const PURE = ['domain', 'catalog', 'metering', 'billing', 'fleet'];
 // What a pure lib may not reach for, directly or for its types: a framework, a driver, the
 // network or the file system. (The catalog's data comes in as an imported JSON module.)
 const IO_PACKAGES = ['@nestjs/*', 'pg', 'pg-*', 'kafkajs', 'kafkajs/**', 'express', 'prom-client'];
-const IO_CORE = ['net', 'node:net', 'fs', 'node:fs', 'fs/*', 'node:fs/*', 'http', 'node:http', 'child_process', 'node:child_process'];
+const IO_CORE = [
+  'net',
+  'node:net',
+  'fs',
+  'node:fs',
+  'fs/*',
+  'node:fs/*',
+  'http',
+  'node:http',
+  'child_process',
+  'node:child_process',
+];
 
 const lib = (name) => ({ element: { type: name } });
 const anyOf = (...types) => ({ element: { types: { anyOf: types } } });
@@ -61,11 +72,62 @@ export const layering = [
 
 // Globals for the plain JavaScript files (there is no `globals` package installed).
 const NODE_GLOBALS = Object.fromEntries(
-  ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'AbortController', 'AbortSignal', 'fetch', 'TextDecoder', 'TextEncoder', 'structuredClone', 'performance', 'queueMicrotask'].map((name) => [name, 'readonly']),
+  [
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'URLSearchParams',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'AbortController',
+    'AbortSignal',
+    'fetch',
+    'TextDecoder',
+    'TextEncoder',
+    'structuredClone',
+    'performance',
+    'queueMicrotask',
+  ].map((name) => [name, 'readonly']),
 );
-const COMMONJS_GLOBALS = { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly', __filename: 'readonly' };
+const COMMONJS_GLOBALS = {
+  require: 'readonly',
+  module: 'writable',
+  exports: 'writable',
+  __dirname: 'readonly',
+  __filename: 'readonly',
+};
 const BROWSER_GLOBALS = Object.fromEntries(
-  ['window', 'document', 'localStorage', 'sessionStorage', 'location', 'history', 'navigator', 'fetch', 'console', 'URL', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'requestAnimationFrame', 'cancelAnimationFrame', 'AbortController', 'HTMLElement', 'Intl', 'Chart', 'matchMedia', 'getComputedStyle', 'ResizeObserver', 'Event', 'CustomEvent', 'Response'].map((name) => [name, 'readonly']),
+  [
+    'window',
+    'document',
+    'localStorage',
+    'sessionStorage',
+    'location',
+    'history',
+    'navigator',
+    'fetch',
+    'console',
+    'URL',
+    'URLSearchParams',
+    'setTimeout',
+    'clearTimeout',
+    'requestAnimationFrame',
+    'cancelAnimationFrame',
+    'AbortController',
+    'HTMLElement',
+    'Intl',
+    'Chart',
+    'matchMedia',
+    'getComputedStyle',
+    'ResizeObserver',
+    'Event',
+    'CustomEvent',
+    'Response',
+  ].map((name) => [name, 'readonly']),
 );
 
 export default defineConfig(
@@ -78,7 +140,12 @@ export default defineConfig(
       // element of a destructuring, a callback's unused first argument).
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+        },
       ],
     },
   },

@@ -11,7 +11,10 @@ const { builtinModules, createRequire } = require('node:module');
 const ROOT = path.resolve(__dirname, '..', '..');
 const { compilerOptions } = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'));
 const BASE = path.resolve(ROOT, compilerOptions.baseUrl ?? '.');
-const ALIASES = Object.entries(compilerOptions.paths ?? {}).map(([alias, [target]]) => [alias, path.join(BASE, target)]);
+const ALIASES = Object.entries(compilerOptions.paths ?? {}).map(([alias, [target]]) => [
+  alias,
+  path.join(BASE, target),
+]);
 const BUILTINS = new Set(builtinModules);
 const SUFFIXES = ['', '.ts', '.js', '.mjs', '.cjs', '.json', '/index.ts', '/index.js'];
 
