@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { foldColumns, FoldInput, UsageColumns } from '@metering/metering';
 import type { IssuedDocument } from '@metering/billing';
 import { asServiceRole, createPool, DocumentsRepository, ProjectionStore, schemaAlteringRole, SERVICE_ROLE, withTransaction } from '@metering/db';
-import { asOperatorOrg, parsePeriod } from '@metering/domain';
+import { asOperatorOrg, asValidatedOrg, parsePeriod } from '@metering/domain';
 import { createTestDatabase, TestDatabase } from './support/database';
 
 const INSUFFICIENT_PRIVILEGE = '42501';
@@ -139,7 +139,7 @@ describe('the services database role', () => {
 
     const store = new ProjectionStore(app);
     const time = Date.UTC(2026, 10, 22, 10, 30); // a day with no partition yet: the store creates it
-    const events: FoldInput[] = ['1', '2'].map((id) => ({ id, source: 'host/a', time, org: 'acme', app: '', region: 'ord', sku: 'ip.dedicated', resource: 'm_1', quantity: '5' }));
+    const events: FoldInput[] = ['1', '2'].map((id) => ({ id, source: 'host/a', time, org: asValidatedOrg('acme'), app: '', region: 'ord', sku: 'ip.dedicated', resource: 'm_1', quantity: '5' }));
     const columns = UsageColumns.of(events);
     const out = await store.applyBatch(
       { group: 'g', topic: 'usage', partition: 0 },
