@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Client } from 'pg';
 import { allSkus } from '@metering/catalog';
-import { periodBounds, periodOf } from '@metering/billing';
+import { periodBounds, periodOf } from '@metering/domain';
 import { createKafka, renamed, topicConfig, topicSpec } from '@metering/kafka';
 import { loadConfig } from '@metering/service';
 import { CloseService } from '../apps/invoicing/src/close.service';

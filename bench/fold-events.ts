@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { skuFor, type UsageEvent } from '@metering/catalog';
 import { hostOf, Machine, seeded, simulateFleet } from '@metering/fleet';
 
@@ -39,7 +40,7 @@ function intervalEvents(m: Machine, index: number, intervalMs: number, start: nu
     source,
     type,
     time,
-    org: m.org,
+    org: asValidatedOrg(m.org),
     app: m.app,
     resource,
     region: m.region,

@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import type { INestApplication } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -24,7 +25,7 @@ export function usageEvents(count: number, base: number, prefix = 'e'): UsageEve
       source: `host/${region}-0${i % 3}`,
       type,
       time: base + (i % 5) * HOUR + (i % 60) * 60_000,
-      org: ORGS[i % ORGS.length]!,
+      org: asValidatedOrg(ORGS[i % ORGS.length]!),
       app: i % 4 === 0 ? '' : `app${i % 3}`,
       resource: `r_${i % 40}`,
       region,

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
-import { periodBounds, periodOf } from '@metering/billing';
+import { periodBounds, periodOf } from '@metering/domain';
 import { decodeBillingEvent, topicCopies } from '@metering/kafka';
 import { createInvoicingApp } from '../apps/invoicing/src/app';
 import { CloseService } from '../apps/invoicing/src/close.service';

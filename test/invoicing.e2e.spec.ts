@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { decodeBillingEvent } from '@metering/kafka';
-import { periodBounds, periodOf } from '@metering/billing';
+import { periodBounds, periodOf } from '@metering/domain';
 import { CloseService } from '../apps/invoicing/src/close.service';
 import { verify } from '../apps/invoicing/src/verify';
 import { createTestDatabase, TestDatabase } from './support/database';

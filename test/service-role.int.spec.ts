@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
 import { foldColumns, FoldInput, UsageColumns } from '@metering/metering';
-import { asServiceRole, createPool, DocumentsRepository, IssuedDocument, ProjectionStore, schemaAlteringRole, SERVICE_ROLE, withTransaction } from '@metering/db';
+import type { IssuedDocument } from '@metering/billing';
+import { asServiceRole, createPool, DocumentsRepository, ProjectionStore, schemaAlteringRole, SERVICE_ROLE, withTransaction } from '@metering/db';
+import { asOperatorOrg, asValidatedOrg, parsePeriod } from '@metering/domain';
 import { createTestDatabase, TestDatabase } from './support/database';
 
 const INSUFFICIENT_PRIVILEGE = '42501';
@@ -16,14 +18,16 @@ async function outcome(pool: Pool, sql: string): Promise<string> {
   }
 }
 
+const OCT = parsePeriod('2026-10')!;
+
 const invoice = (number: string, seq: bigint): IssuedDocument => ({
   number,
   seq,
-  org: 'acme',
-  period: '2026-10',
+  org: asOperatorOrg('acme'),
+  period: OCT,
   currency: 'USD',
   issued_at: '2026-11-01T00:00:05Z',
-  lines: [{ kind: 'usage', sku: 'ip.dedicated', usage_period: '2026-10', quantity: '2678400', unit: 'second', unit_price: '0.000000771605', amount: '2.07', description: 'Dedicated IPv4' }],
+  lines: [{ kind: 'usage', sku: 'ip.dedicated', usage_period: OCT, quantity: '2678400', unit: 'second', unit_price: '0.000000771605', amount: '2.07', description: 'Dedicated IPv4' }],
   total: '2.07',
   content_hash: 'a'.repeat(64),
 });
@@ -44,8 +48,9 @@ describe('the services database role', () => {
     // An issued invoice, written as the invoicing service writes one.
     const documents = new DocumentsRepository(app);
     await withTransaction(app, async (client) => {
-      const seq = await documents.takeNumbers(client, 1);
-      await documents.recordClose(client, '2026-10', { topic: 'usage', partitions: {} }, 1);
+      const seq = await documents.firstFreeNumber(client);
+      await documents.takeNumbers(client, seq, 1);
+      await documents.recordClose(client, OCT, { group: 'g', topic: 'usage', partitions: {} }, 1);
       await documents.insertInvoices(client, [invoice('INV-000001', seq)]);
     });
   });
@@ -134,7 +139,7 @@ describe('the services database role', () => {
 
     const store = new ProjectionStore(app);
     const time = Date.UTC(2026, 10, 22, 10, 30); // a day with no partition yet: the store creates it
-    const events: FoldInput[] = ['1', '2'].map((id) => ({ id, source: 'host/a', time, org: 'acme', app: '', region: 'ord', sku: 'ip.dedicated', resource: 'm_1', quantity: '5' }));
+    const events: FoldInput[] = ['1', '2'].map((id) => ({ id, source: 'host/a', time, org: asValidatedOrg('acme'), app: '', region: 'ord', sku: 'ip.dedicated', resource: 'm_1', quantity: '5' }));
     const columns = UsageColumns.of(events);
     const out = await store.applyBatch(
       { group: 'g', topic: 'usage', partition: 0 },

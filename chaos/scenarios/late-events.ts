@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { Pool } from 'pg';
-import { periodBounds, periodOf } from '@metering/billing';
+import { periodBounds, periodOf } from '@metering/domain';
 import { CloseService } from '../../apps/invoicing/src/close.service';
 import { InvoicingCoreModule } from '../../apps/invoicing/src/invoicing-core.module';
 import { call, CloseAnswer, Line, retries, stackConfig, together, verdict, verifyFigure } from '../billing-support';

@@ -1,4 +1,4 @@
-import { periodBounds, periodOf } from '@metering/billing';
+import { periodBounds, periodOf } from '@metering/domain';
 import { call, CloseAnswer, Summary } from '../billing-support';
 import { Hosts } from '../hosts';
 import { invoiceTally, numbering, projectionTally, sum } from '../invariant';

@@ -1,4 +1,4 @@
-import { periodBounds, periodOf } from '@metering/billing';
+import { periodBounds, periodOf } from '@metering/domain';
 import { Hosts } from '../hosts';
 import { invoiceTally, numbering, projectionTally } from '../invariant';
 import type { ScenarioResult } from '../report';

@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { invoiceLines, periodBounds, periodOf } from '@metering/billing';
+import { invoiceLines } from '@metering/billing';
 import { CheckedOrg, OrgRole } from '@metering/auth';
 import { BillingRepository } from '@metering/db';
-import { Dec, OrgId } from '@metering/domain';
+import { Dec, OrgId, periodBounds, periodOf } from '@metering/domain';
 
 export interface CurrentUsage {
   org: string;

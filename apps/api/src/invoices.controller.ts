@@ -30,7 +30,7 @@ export class InvoicesController {
   @OrgRole('billing')
   async one(@CheckedOrg() org: OrgId, @Param('number') number: string, @Query('format') format: unknown, @Res() res: Response): Promise<void> {
     const html = wantsHtml(format);
-    const invoice = await this.documents.invoice(number, org);
+    const invoice = await this.documents.invoice(org, number);
     if (!invoice) throw notFound(`no invoice ${number}`);
     if (!html) {
       res.json(invoice);
@@ -50,7 +50,7 @@ export class InvoicesController {
   @OrgRole('billing')
   async creditNote(@CheckedOrg() org: OrgId, @Param('number') number: string, @Query('format') format: unknown, @Res() res: Response): Promise<void> {
     const html = wantsHtml(format);
-    const note = await this.documents.creditNote(number, org);
+    const note = await this.documents.creditNote(org, number);
     if (!note) throw notFound(`no credit note ${number}`);
     if (!html) {
       res.json(note);

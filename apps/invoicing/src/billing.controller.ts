@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { OperatorOnly } from '@metering/auth';
-import { isPeriod } from '@metering/billing';
 import { isStorableText } from '@metering/catalog';
 import { DocumentsRepository, IdentityRepository, InvoiceView } from '@metering/db';
+import { asOperatorOrg, isPeriod } from '@metering/domain';
 import { badRequest, notFound } from '@metering/service';
 import { BillingErrorFilter } from './billing-error.filter';
 import { CloseResult, CloseService } from './close.service';
@@ -61,7 +61,7 @@ export class BillingController {
   @Get('invoices/:number')
   @OperatorOnly()
   async invoice(@Param('number') number: string): Promise<InvoiceView> {
-    const found = await this.documents.invoice(number);
+    const found = await this.documents.invoiceForOperator(number);
     if (!found) throw notFound(`no invoice ${number}`);
     return found;
   }
@@ -76,7 +76,7 @@ export class BillingController {
     if (faults.length > 0) throw badRequest('invalid query parameters', faults);
     if (!isPeriod(period as string)) throw new InvalidPeriodError(period as string);
     if (!(await this.identities.organizationExists(org as string))) throw notFound('organization not found');
-    return this.docs.preview(org as string, period as string);
+    return this.docs.preview(asOperatorOrg(org as string), period as string);
   }
 
   @Get('reconcile')

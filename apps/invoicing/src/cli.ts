@@ -22,7 +22,7 @@ import { OutboxRelay } from './outbox.relay';
 import { ProgressBar } from './progress';
 import { verify } from './verify';
 import { MissingPriceError } from '@metering/billing';
-import { Dec, formatUsd, sumDec } from '@metering/domain';
+import { asOperatorOrg, Dec, formatUsd, sumDec } from '@metering/domain';
 
 const USAGE = `usage: npm run billing -- close YYYY-MM | void INV-NNNNNN [reason] | preview ORG YYYY-MM | reconcile | verify`;
 
@@ -76,7 +76,7 @@ async function main(args: string[]): Promise<number> {
       }
       case 'preview':
         if (rest.length !== 2) break;
-        print(await app.get(DocumentsService).preview(rest[0]!, rest[1]!));
+        print(await app.get(DocumentsService).preview(asOperatorOrg(rest[0]!), rest[1]!));
         return 0;
       case 'reconcile': {
         const { differences } = await app.get(DocumentsService).reconcile();

@@ -1,17 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { contentHash, documentNumber, InvoiceLine, isPeriod, negatedLines, parseDocumentNumber, totalOf } from '@metering/billing';
-import { BillingRepository, CreditNoteView, Difference, DocumentsRepository, PG_POOL } from '@metering/db';
-import { BILLING_EVENT_SCHEMA, encodeBillingEvent } from '@metering/kafka';
+import { decideVoid, draftInvoices, InvoiceLine, parseDocumentNumber, totalOf } from '@metering/billing';
+import { BillingLock, BillingRepository, CreditNoteView, Difference, DocumentsRepository, OutboxRepository } from '@metering/db';
+import { OrgId, parsePeriod, Period } from '@metering/domain';
+import { billingEventMessage } from '@metering/kafka';
 import { METERING_CONFIG, MeteringConfig } from '@metering/service';
-import { inSnapshot, underBillingLock } from './billing-lock';
 import { InvalidPeriodError, UnknownDocumentError } from './errors';
-import { draftInvoices } from './statement';
 
 export interface Preview {
   number: null;
-  org: string;
-  period: string;
+  org: OrgId;
+  period: Period;
   currency: 'USD';
   issued_at: null;
   status: 'preview';
@@ -24,46 +22,45 @@ export interface Preview {
 @Injectable()
 export class DocumentsService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly lock: BillingLock,
     private readonly billing: BillingRepository,
     private readonly documents: DocumentsRepository,
+    private readonly outbox: OutboxRepository,
     @Inject(METERING_CONFIG) private readonly config: MeteringConfig,
   ) {}
 
   /**
-   * Voids an invoice by issuing a credit note that negates every line; the invoice stays as
-   * it was and reads `void` from then on. Voiding a void invoice answers its credit note.
+   * Voids an invoice by issuing a credit note that negates every line (`decideVoid`); the
+   * invoice stays as it was and reads `void` from then on. Voiding a void invoice answers its
+   * credit note.
    */
   async void(number: string, reason = ''): Promise<{ created: boolean; credit_note: CreditNoteView }> {
     if (parseDocumentNumber(number)?.kind !== 'invoice') throw new UnknownDocumentError(number);
-    const made = await underBillingLock(this.pool, async (client) => {
-      const invoice = await this.documents.invoice(number, undefined, client);
-      if (!invoice) throw new UnknownDocumentError(number);
-      if (invoice.credit_note) return { created: false, number: invoice.credit_note };
-      const seq = await this.documents.takeNumbers(client, 1);
-      const lines = negatedLines(invoice.lines);
-      const content = { number: documentNumber('credit-note', seq), invoice: invoice.number, org: invoice.org, period: invoice.period, currency: 'USD' as const, lines, total: totalOf(lines) };
-      const issuedAt = new Date().toISOString();
-      const hash = contentHash(content);
-      await this.documents.insertCreditNote(client, { ...content, seq, issued_at: issuedAt, content_hash: hash }, invoice.number, reason);
-      await this.documents.insertOutbox(client, [
-        {
-          topic: this.config.topics.invoices,
-          key: invoice.org,
-          headers: { schema: BILLING_EVENT_SCHEMA, type: 'credit_note.issued' },
-          value: encodeBillingEvent({ type: 'credit_note.issued', ...content, issued_at: Date.parse(issuedAt), content_hash: hash }),
-        },
-      ]);
-      return { created: true, number: content.number };
+    const decision = await this.lock.underLock(async (client) => {
+      const invoice = await this.documents.invoiceForOperator(number, client);
+      const firstNumber = await this.documents.firstFreeNumber(client);
+      const decided = decideVoid({ invoice, firstNumber }, { number, reason, issuedAt: new Date().toISOString() });
+      if (decided.type === 'InvoiceVoided') {
+        await this.documents.takeNumbers(client, firstNumber, 1);
+        await this.documents.insertCreditNote(client, decided.creditNote);
+        await this.outbox.insert(client, [billingEventMessage(this.config.topics.invoices, decided.event)]);
+      }
+      return decided;
     });
-    const credit = await this.documents.creditNote(made.number);
-    return { created: made.created, credit_note: credit! };
+    if (decision.type === 'UnknownInvoice') throw new UnknownDocumentError(number);
+    const created = decision.type === 'InvoiceVoided';
+    const credit = await this.documents.creditNoteForOperator(created ? decision.creditNote.number : decision.creditNote);
+    return { created, credit_note: credit! };
   }
 
   /** The invoice closing `period` would make for `org` now; not stored, no number. */
-  async preview(org: string, period: string): Promise<Preview> {
-    if (!isPeriod(period)) throw new InvalidPeriodError(period);
-    const draft = await inSnapshot(this.pool, async (client) => (await draftInvoices(this.billing, client, period, await this.billing.priceBook(client), org))[0]);
+  async preview(org: OrgId, text: string): Promise<Preview> {
+    const period = parsePeriod(text);
+    if (period === null) throw new InvalidPeriodError(text);
+    const draft = await this.lock.inSnapshot(async (client) => {
+      const terms = { priceBook: await this.billing.priceBook(client) };
+      return draftInvoices(period, await this.billing.billableUsage(client, period, terms.priceBook, org), terms)[0];
+    });
     const lines = draft?.lines ?? [];
     return { number: null, org, period, currency: 'USD', issued_at: null, status: 'preview', lines, total: totalOf(lines), content_hash: null };
   }

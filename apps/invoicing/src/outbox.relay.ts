@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
-import type { Pool } from 'pg';
 import { Gauge, Registry } from 'prom-client';
-import { PG_POOL, withTransaction } from '@metering/db';
+import { OutboxMessage, OutboxRepository } from '@metering/db';
 import { METRICS_REGISTRY } from '@metering/service';
 import { INVOICING_KAFKA } from './kafka-admin';
 
@@ -24,7 +23,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly pending: Gauge;
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly outbox: OutboxRepository,
     @Inject(INVOICING_KAFKA) kafka: Kafka,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
@@ -55,30 +54,22 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   async relay(): Promise<number> {
     let sent = 0;
     for (;;) {
-      const n = await withTransaction(this.pool, async (client) => {
-        const { rows } = await client.query<{ id: string; topic: string; key: string; value: Buffer; headers: Record<string, string> }>(
-          'SELECT id, topic, key, value, headers FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
-          [BATCH],
-        );
-        if (rows.length === 0) return 0;
+      const n = await this.outbox.relayOldest(BATCH, async (messages) => {
         if (!this.connected) {
           await this.producer.connect();
           this.connected = true;
         }
-        const byTopic = new Map<string, typeof rows>();
-        for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+        const byTopic = new Map<string, OutboxMessage[]>();
+        for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
         await this.producer.sendBatch({
           acks: -1,
-          topicMessages: [...byTopic].map(([topic, rs]) => ({ topic, messages: rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) })),
+          topicMessages: [...byTopic].map(([topic, ms]) => ({ topic, messages: ms.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) })),
         });
-        await client.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-        return rows.length;
       });
       sent += n;
       if (n < BATCH) break;
     }
-    const { rows } = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL');
-    this.pending.set(Number(rows[0]!.n));
+    this.pending.set(await this.outbox.pending());
     return sent;
   }
 }

@@ -1,17 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { contentHash, Period } from '@metering/billing';
-import { BillingRepository, createPool, DocumentsRepository, dropDatabase, freshDatabase, IssuedDocument, ProjectionStore } from '@metering/db';
+import type { Pool } from 'pg';
+import { contentHash, draftInvoices, IssuedDocument } from '@metering/billing';
+import { BillingLock, BillingRepository, createPool, DocumentsRepository, dropDatabase, freshDatabase, PriceRepository, ProjectionStore, RecordedClose } from '@metering/db';
+import type { Period } from '@metering/domain';
+// The aggregator's own decoding, so the replay folds exactly as the live aggregator did.
 import { createKafka, decodeBatch, foldDecoder, messageRecords, TopicReplayer } from '@metering/kafka';
 import { foldColumns } from '@metering/metering';
 import type { MeteringConfig } from '@metering/service';
-// The aggregator's own decoding, so the replay folds exactly as the live aggregator did.
-import { underBillingLock } from './billing-lock';
-import { draftInvoices } from './statement';
-
-interface Close {
-  period: Period;
-  positions: { topic: string; partitions: Record<string, string> };
-}
 
 export interface PeriodVerdict {
   period: Period;
@@ -46,16 +41,14 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
   const scratchName = `${new URL(ownerUrl).pathname.slice(1).replace(/[^a-z0-9_]/g, '_')}_verify`;
   const periods: PeriodVerdict[] = [];
   try {
-    const closes = (await live.query<Close>(`SELECT to_char(period, 'YYYY-MM') AS period, positions FROM period_closes ORDER BY closed_at, period`)).rows;
+    const closes = await new DocumentsRepository(live).closes();
     if (closes.length === 0) return { ok: true, periods, seconds: 0 };
     const scratchUrl = await freshDatabase(ownerUrl, scratchName);
     const scratch = createPool(scratchUrl, { max: 4 });
     const kafka = createKafka(config.kafkaBrokers, 'billing-verify');
     try {
       // The same price book as live (closes refuse retroactive prices, so it is the one each close used).
-      const prices = await live.query('SELECT sku, unit, unit_price::text, effective_from FROM prices');
-      await scratch.query('TRUNCATE prices');
-      for (const p of prices.rows) await scratch.query('INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ($1, $2, $3, $4)', [p.sku, p.unit, p.unit_price, p.effective_from]);
+      await new PriceRepository(scratch).replaceAll(await new PriceRepository(live).entries());
       const topic = closes[0]!.positions.topic;
       const store = new ProjectionStore(scratch);
       const decoder = foldDecoder();
@@ -96,19 +89,13 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
 }
 
 /** Closes `close.period` in the scratch database with the live invoices' numbers, and compares. */
-async function replayClose(live: import('pg').Pool, scratch: import('pg').Pool, close: Close): Promise<PeriodVerdict> {
-  const originals = new Map(
-    (
-      await live.query<{ number: string; seq: string; org: string; content_hash: string; issued_at: Date }>(
-        `SELECT number, seq::text, org, content_hash, issued_at FROM invoices WHERE period = $1`,
-        [`${close.period}-01`],
-      )
-    ).rows.map((r) => [r.org, r]),
-  );
+async function replayClose(live: Pool, scratch: Pool, close: RecordedClose): Promise<PeriodVerdict> {
+  const originals = await new DocumentsRepository(live).issuedInvoices(close.period);
   const billing = new BillingRepository(scratch);
   const documents = new DocumentsRepository(scratch);
-  return underBillingLock(scratch, async (client) => {
-    const drafts = await draftInvoices(billing, client, close.period, await billing.priceBook(client));
+  return new BillingLock(scratch).underLock(async (client) => {
+    const terms = { priceBook: await billing.priceBook(client) };
+    const drafts = draftInvoices(close.period, await billing.billableUsageAllOrgs(client, close.period, terms.priceBook), terms);
     const verdict: PeriodVerdict = { period: close.period, invoices: originals.size, matched: 0, mismatched: [], missing: [], extra: [] };
     const issued: IssuedDocument[] = [];
     for (const d of drafts) {
@@ -121,10 +108,10 @@ async function replayClose(live: import('pg').Pool, scratch: import('pg').Pool, 
       const hash = contentHash(content);
       if (hash === original.content_hash) verdict.matched++;
       else verdict.mismatched.push(original.number);
-      issued.push({ ...content, seq: BigInt(original.seq), issued_at: original.issued_at.toISOString(), content_hash: hash });
+      issued.push({ ...content, seq: original.seq, issued_at: original.issued_at, content_hash: hash });
     }
-    const replayed = new Set(drafts.map((d) => d.org));
-    for (const org of originals.keys()) if (!replayed.has(org)) verdict.missing.push(originals.get(org)!.number);
+    const replayed = new Set<string>(drafts.map((d) => d.org));
+    for (const [org, original] of originals) if (!replayed.has(org)) verdict.missing.push(original.number);
     // Record the replayed close so later periods see what was billed, as the live ones did.
     await documents.recordClose(client, close.period, close.positions, issued.length);
     await documents.insertInvoices(client, issued);

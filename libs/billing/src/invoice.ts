@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { meterType } from '@metering/catalog';
-import type { Period } from './period';
-import { Dec, sumDec } from '@metering/domain';
+import { Dec, OrgId, Period, sumDec } from '@metering/domain';
+import type { BillingTerms } from './terms';
 
 /** Usage of one SKU in one period at one unit price: projected, or already billed. */
 export interface PricedUsage {
@@ -9,6 +9,18 @@ export interface PricedUsage {
   usagePeriod: Period;
   unitPrice: string;
   quantity: string;
+}
+
+/** Priced usage, keyed by organization. */
+export type UsageByOrg = Map<OrgId, PricedUsage[]>;
+
+/**
+ * What a close bills from, as read in one snapshot: usage projected for the period and for
+ * earlier closed periods that grew since, and what was billed for those periods before.
+ */
+export interface BillableUsage {
+  projected: UsageByOrg;
+  billed: UsageByOrg;
 }
 
 export interface InvoiceLine {
@@ -25,7 +37,7 @@ export interface InvoiceLine {
 /** What an invoice says, before it has a number: the part its content hash covers, with the number. */
 export interface InvoiceContent {
   number: string | null;
-  org: string;
+  org: OrgId;
   period: Period;
   currency: 'USD';
   lines: InvoiceLine[];
@@ -87,7 +99,7 @@ export function totalOf(lines: readonly Pick<InvoiceLine, 'amount'>[]): string {
   return sumDec(lines.map((l) => Dec.of(l.amount))).toFixed(2);
 }
 
-export function invoiceContent(number: string | null, org: string, period: Period, lines: InvoiceLine[]): InvoiceContent {
+export function invoiceContent(number: string | null, org: OrgId, period: Period, lines: InvoiceLine[]): InvoiceContent {
   return { number, org, period, currency: 'USD', lines, total: totalOf(lines) };
 }
 
@@ -120,7 +132,7 @@ export function negatedLines(lines: readonly InvoiceLine[]): InvoiceLine[] {
 
 /** The invoice `org` would get for `period` now, or null when there is nothing to bill. */
 export function draftInvoice(
-  org: string,
+  org: OrgId,
   period: Period,
   projected: readonly PricedUsage[],
   billed: readonly PricedUsage[],
@@ -128,4 +140,18 @@ export function draftInvoice(
 ): InvoiceContent | null {
   const lines = invoiceLines(period, projected, billed, unitOf);
   return lines.length === 0 ? null : invoiceContent(null, org, period, lines);
+}
+
+/**
+ * The invoices closing `period` would make from this usage: one per organization with
+ * anything to bill, in slug order, without numbers.
+ */
+export function draftInvoices(period: Period, usage: BillableUsage, terms: BillingTerms): InvoiceContent[] {
+  const unitOf = (sku: string) => terms.priceBook.unitOf(sku);
+  const drafts: InvoiceContent[] = [];
+  for (const org of [...usage.projected.keys()].sort()) {
+    const draft = draftInvoice(org, period, usage.projected.get(org)!, usage.billed.get(org) ?? [], unitOf);
+    if (draft) drafts.push(draft);
+  }
+  return drafts;
 }

@@ -5,6 +5,8 @@ export interface Fault {
   message: string;
 }
 
+import type { OrgId } from '@metering/domain';
+
 /** A validated event: what travels on Kafka (Avro) and what the fold reads. */
 export interface UsageEvent {
   id: string;
@@ -12,7 +14,7 @@ export interface UsageEvent {
   type: string;
   /** Epoch milliseconds, UTC. */
   time: number;
-  org: string;
+  org: OrgId;
   /** "" when the usage belongs to no app. */
   app: string;
   resource: string;

@@ -1,3 +1,4 @@
+import { asValidatedOrg, OrgId } from '@metering/domain';
 import { region as lookupRegion } from './catalog';
 import { Region } from './catalog-model';
 import { canonicalQuantity } from './scaled-quantity';
@@ -102,7 +103,7 @@ function timeOf(value: unknown, now: number, faults: Fault[]): number | undefine
   return time;
 }
 
-function orgOf(value: unknown, orgExists: ValidationContext['orgExists'], faults: Fault[]): string | undefined {
+function orgOf(value: unknown, orgExists: ValidationContext['orgExists'], faults: Fault[]): OrgId | undefined {
   const path = 'data.org';
   if (isAbsent(value)) return fail(faults, required(path));
   if (typeof value !== 'string') return fail(faults, { path, message: 'must be a string' });
@@ -110,7 +111,7 @@ function orgOf(value: unknown, orgExists: ValidationContext['orgExists'], faults
     return fail(faults, { path, message: "must be a slug of 1 to 63 lowercase letters, digits and '-', not starting with '-'" });
   }
   if (orgExists !== undefined && !orgExists(value)) return fail(faults, { path, message: `unknown organization ${quote(value)}` });
-  return value;
+  return asValidatedOrg(value);
 }
 
 function regionOf(value: unknown, faults: Fault[]): Region | undefined {

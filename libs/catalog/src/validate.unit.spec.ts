@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { Fault, UsageEvent, Validation } from './types';
 import { validateEvent, ValidationContext } from './validate';
 
@@ -80,7 +81,7 @@ describe('validateEvent', () => {
       ['offset time', { time: '2026-11-21T10:15:00.123+02:00' }, {}, { time: Date.UTC(2026, 10, 21, 8, 15, 0, 123) }],
       ['CloudEvents extensions', { datacontenttype: 'application/json', subject: 'm_3d8e91', traceparent: '00-abc-def-01' }, {}, { id: '0b6f3c1e-5d2a-4c1b-9e8f-2a7d3c4b5e6f' }],
       ['non-ASCII resource', {}, { resource: 'vol_São_\u{1F680}' }, { resource: 'vol_São_\u{1F680}' }],
-      ['another org', {}, { org: 'globex' }, { org: 'globex' }],
+      ['another org', {}, { org: 'globex' }, { org: asValidatedOrg('globex') }],
     ])('when %s then it is accepted', (_name, top, data, expected) => {
       expect(accepted(validateEvent(event(top, data), ctx))).toEqual(expect.objectContaining(expected));
     });

@@ -1,7 +1,8 @@
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { asOperatorOrg, parsePeriod } from '@metering/domain';
 import { BillingRepository } from './billing.repository';
 
-describe('BillingRepository.projected (real Postgres)', () => {
+describe('BillingRepository.projectedAllOrgs (real Postgres)', () => {
   let db: TestDatabase;
   let billing: BillingRepository;
 
@@ -20,8 +21,8 @@ describe('BillingRepository.projected (real Postgres)', () => {
   afterAll(() => db.drop());
 
   it('given a price change inside the month, then the SKU is priced per span from the hourly rows, others from the rollup', async () => {
-    const byOrg = await billing.projected(db.pool, '2026-10', await billing.priceBook());
-    const rows = byOrg.get('acme')!.map((u) => [u.sku, u.unitPrice, u.quantity]).sort();
+    const byOrg = await billing.projectedAllOrgs(db.pool, parsePeriod('2026-10')!, await billing.priceBook());
+    const rows = byOrg.get(asOperatorOrg('acme'))!.map((u) => [u.sku, u.unitPrice, u.quantity]).sort();
     expect(rows).toEqual([
       ['gpu.runtime/a10', '0.000417', '36000'],
       ['gpu.runtime/a10', '0.0005', '36000'],

@@ -1,10 +1,12 @@
 import { DynamicModule, Global, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool, PoolConfig } from 'pg';
 import { AuditRepository } from './audit.repository';
+import { BillingLock } from './billing-lock';
 import { BillingRepository } from './billing.repository';
 import { CostRepository } from './cost.repository';
 import { DocumentsRepository } from './documents.repository';
 import { IdentityRepository } from './identity.repository';
+import { OutboxRepository } from './outbox.repository';
 import { createPool, PG_POOL } from './pool';
 import { PriceRepository } from './price.repository';
 import { ProjectionStore } from './projection.store';
@@ -50,9 +52,11 @@ export class DbModule {
       ProjectionStore,
       BillingRepository,
       DocumentsRepository,
+      OutboxRepository,
+      BillingLock,
       AuditRepository,
       CostRepository,
     ];
-    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, AuditRepository, CostRepository] };
+    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, OutboxRepository, BillingLock, AuditRepository, CostRepository] };
   }
 }

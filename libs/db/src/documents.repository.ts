@@ -1,23 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import type { InvoiceLine, Period } from '@metering/billing';
+import type { InvoiceLine, InvoiceSummary, IssuedCreditNote, IssuedDocument } from '@metering/billing';
+import type { OrgId, Period } from '@metering/domain';
 import { PG_POOL } from './pool';
-import type { OrgId } from '@metering/domain';
 
 type Queryable = Pick<PoolClient, 'query'>;
-
-/** An invoice or credit note as issued: content, number, time and hash. */
-export interface IssuedDocument {
-  number: string;
-  seq: bigint;
-  org: string;
-  period: Period;
-  currency: 'USD';
-  issued_at: string;
-  lines: InvoiceLine[];
-  total: string;
-  content_hash: string;
-}
 
 export interface InvoiceView extends Omit<IssuedDocument, 'seq'> {
   status: 'issued' | 'void';
@@ -29,11 +16,18 @@ export interface CreditNoteView extends Omit<IssuedDocument, 'seq'> {
   reason: string;
 }
 
-export interface InvoiceSummary {
-  number: string;
-  org: string;
-  total: string;
-  content_hash: string;
+/** The aggregator positions a close read the projections at, recorded with it. */
+export interface ClosePositions {
+  group: string;
+  topic: string;
+  /** Next offset per partition, as decimal text. */
+  partitions: Record<string, string>;
+}
+
+/** A close as recorded, for verify to replay. */
+export interface RecordedClose {
+  period: Period;
+  positions: ClosePositions;
 }
 
 const UTC = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
@@ -44,10 +38,17 @@ const LINE_COLS = `kind, sku, to_char(usage_period, 'YYYY-MM') AS usage_period, 
 export class DocumentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Takes `n` numbers of the shared gapless sequence; returns the first. Row-locks the counter. */
-  async takeNumbers(db: Queryable, n: number): Promise<bigint> {
-    const { rows } = await db.query<{ last: string }>('UPDATE document_counter SET last = last + $1 RETURNING last', [n]);
-    return BigInt(rows[0]!.last) - BigInt(n) + 1n;
+  /** The next number of the shared gapless sequence, not yet taken. Row-locks the counter until the transaction ends. */
+  async firstFreeNumber(db: Queryable): Promise<bigint> {
+    const { rows } = await db.query<{ next: string }>('SELECT (last + 1)::text AS next FROM document_counter FOR UPDATE');
+    return BigInt(rows[0]!.next);
+  }
+
+  /** Takes the `n` numbers from `first` on; refuses if `first` is no longer the first free one (someone took numbers meanwhile). */
+  async takeNumbers(db: Queryable, first: bigint, n: number): Promise<void> {
+    if (n === 0) return;
+    const { rowCount } = await db.query('UPDATE document_counter SET last = last + $2 WHERE last = $1', [(first - 1n).toString(), n]);
+    if (rowCount !== 1) throw new Error(`document numbers from ${first} were taken meanwhile`);
   }
 
   async insertInvoices(db: Queryable, docs: readonly IssuedDocument[]): Promise<void> {
@@ -61,11 +62,11 @@ export class DocumentsRepository {
     await this.insertLines(db, 'invoice_lines', 'invoice_number', docs);
   }
 
-  async insertCreditNote(db: Queryable, doc: IssuedDocument, invoice: string, reason: string): Promise<void> {
+  async insertCreditNote(db: Queryable, doc: IssuedCreditNote): Promise<void> {
     await db.query(
       `INSERT INTO credit_notes (number, seq, invoice_number, org, currency, issued_at, total, content_hash, reason)
        VALUES ($1, $2, $3, $4, 'USD', $5, $6, $7, $8)`,
-      [doc.number, doc.seq.toString(), invoice, doc.org, doc.issued_at, doc.total, doc.content_hash, reason],
+      [doc.number, doc.seq.toString(), doc.invoice, doc.org, doc.issued_at, doc.total, doc.content_hash, doc.reason],
     );
     await this.insertLines(db, 'credit_note_lines', 'credit_note_number', [doc]);
   }
@@ -93,24 +94,20 @@ export class DocumentsRepository {
     );
   }
 
-  async insertOutbox(db: Queryable, rows: readonly { topic: string; key: string; value: Buffer; headers: Record<string, string> }[]): Promise<void> {
-    if (rows.length === 0) return;
-    await db.query(
-      `INSERT INTO outbox (topic, key, value, headers) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])`,
-      [rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => JSON.stringify(r.headers))],
-    );
-  }
-
-  async recordClose(db: Queryable, period: Period, positions: unknown, invoices: number): Promise<void> {
+  async recordClose(db: Queryable, period: Period, positions: ClosePositions, invoices: number): Promise<void> {
     await db.query('INSERT INTO period_closes (period, positions, invoices) VALUES ($1, $2, $3)', [`${period}-01`, JSON.stringify(positions), invoices]);
   }
 
-  async isClosed(db: Queryable, period: Period): Promise<boolean> {
-    const { rowCount } = await db.query('SELECT 1 FROM period_closes WHERE period = $1', [`${period}-01`]);
-    return rowCount === 1;
+  /** Every close, in the order they happened. Operator-wide. */
+  async closes(db: Queryable = this.pool): Promise<RecordedClose[]> {
+    const { rows } = await db.query<RecordedClose>(`SELECT to_char(period, 'YYYY-MM') AS period, positions FROM period_closes ORDER BY closed_at, period`);
+    return rows;
   }
 
-  async summaries(db: Queryable, period: Period): Promise<InvoiceSummary[]> {
+  /** The invoices of `period`'s close in number order, or null while the period is not closed. Operator-wide. */
+  async closedInvoices(period: Period, db: Queryable = this.pool): Promise<InvoiceSummary[] | null> {
+    const { rowCount } = await db.query('SELECT 1 FROM period_closes WHERE period = $1', [`${period}-01`]);
+    if (rowCount !== 1) return null;
     const { rows } = await db.query<InvoiceSummary>(
       `SELECT number, org, total::text, content_hash FROM invoices WHERE period = $1 ORDER BY seq`,
       [`${period}-01`],
@@ -118,15 +115,33 @@ export class DocumentsRepository {
     return rows;
   }
 
-  /** An invoice by number; scoped to `org` when given (a member's read), any for the operator. */
-  async invoice(number: string, org?: OrgId, db: Queryable = this.pool): Promise<InvoiceView | null> {
+  /** The invoices of `period` as issued (without lines), keyed by organization: what verify compares with. Operator-wide. */
+  async issuedInvoices(period: Period, db: Queryable = this.pool): Promise<Map<OrgId, Omit<IssuedDocument, 'lines' | 'currency' | 'total' | 'period'>>> {
+    const { rows } = await db.query<{ number: string; seq: string; org: OrgId; content_hash: string; issued_at: Date }>(
+      `SELECT number, seq::text, org, content_hash, issued_at FROM invoices WHERE period = $1`,
+      [`${period}-01`],
+    );
+    return new Map(rows.map((r) => [r.org, { number: r.number, seq: BigInt(r.seq), org: r.org, content_hash: r.content_hash, issued_at: r.issued_at.toISOString() }]));
+  }
+
+  /** An invoice of `org` by number: a member's read, null for another organization's. */
+  async invoice(org: OrgId, number: string, db: Queryable = this.pool): Promise<InvoiceView | null> {
+    return this.invoiceWhere(db, number, org);
+  }
+
+  /** Any organization's invoice by number: for the operator's tools alone. */
+  async invoiceForOperator(number: string, db: Queryable = this.pool): Promise<InvoiceView | null> {
+    return this.invoiceWhere(db, number, null);
+  }
+
+  private async invoiceWhere(db: Queryable, number: string, org: OrgId | null): Promise<InvoiceView | null> {
     const { rows } = await db.query<Omit<InvoiceView, 'lines'>>(
       `SELECT i.number, i.org, to_char(i.period, 'YYYY-MM') AS period, i.currency, to_char(i.issued_at AT TIME ZONE 'UTC', ${UTC}) AS issued_at,
               CASE WHEN c.number IS NULL THEN 'issued' ELSE 'void' END AS status, c.number AS credit_note,
               i.total::text, i.content_hash
          FROM invoices i LEFT JOIN credit_notes c ON c.invoice_number = i.number
-        WHERE i.number = $1 ${org ? 'AND i.org = $2' : ''}`,
-      org ? [number, org] : [number],
+        WHERE i.number = $1 ${org !== null ? 'AND i.org = $2' : ''}`,
+      org !== null ? [number, org] : [number],
     );
     if (!rows[0]) return null;
     const lines = await db.query<InvoiceLine>(`SELECT ${LINE_COLS} FROM invoice_lines WHERE invoice_number = $1 ORDER BY line_no`, [number]);
@@ -144,13 +159,23 @@ export class DocumentsRepository {
     return rows;
   }
 
-  async creditNote(number: string, org?: OrgId): Promise<CreditNoteView | null> {
+  /** A credit note of `org` by number: a member's read, null for another organization's. */
+  async creditNote(org: OrgId, number: string): Promise<CreditNoteView | null> {
+    return this.creditNoteWhere(number, org);
+  }
+
+  /** Any organization's credit note by number: for the operator's tools alone. */
+  async creditNoteForOperator(number: string): Promise<CreditNoteView | null> {
+    return this.creditNoteWhere(number, null);
+  }
+
+  private async creditNoteWhere(number: string, org: OrgId | null): Promise<CreditNoteView | null> {
     const { rows } = await this.pool.query<Omit<CreditNoteView, 'lines' | 'period'>>(
       `SELECT c.number, c.org, c.invoice_number AS invoice, to_char(i.period, 'YYYY-MM') AS period, c.currency,
               to_char(c.issued_at AT TIME ZONE 'UTC', ${UTC}) AS issued_at, c.total::text, c.content_hash, c.reason
          FROM credit_notes c JOIN invoices i ON i.number = c.invoice_number
-        WHERE c.number = $1 ${org ? 'AND c.org = $2' : ''}`,
-      org ? [number, org] : [number],
+        WHERE c.number = $1 ${org !== null ? 'AND c.org = $2' : ''}`,
+      org !== null ? [number, org] : [number],
     );
     if (!rows[0]) return null;
     const lines = await this.pool.query<InvoiceLine>(`SELECT ${LINE_COLS} FROM credit_note_lines WHERE credit_note_number = $1 ORDER BY line_no`, [number]);

@@ -11,5 +11,7 @@ export * from './projection-tables';
 export * from './rebuild.store';
 export * from './billing.repository';
 export * from './documents.repository';
+export * from './outbox.repository';
+export * from './billing-lock';
 export * from './db.module';
 export * from './scratch-database';

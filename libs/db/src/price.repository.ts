@@ -1,12 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from './pool';
+import type { Pool, PoolClient } from 'pg';
+import type { PriceEntry } from '@metering/billing';
+import { PG_POOL, withTransaction } from './pool';
+
+type Queryable = Pick<PoolClient, 'query'>;
 
 export interface Price {
   sku: string;
   unit: string;
   unit_price: string;
   effective_from: string;
+}
+
+/** Every row of the price book, exactly (unit prices as decimal text). */
+export async function priceEntries(db: Queryable): Promise<PriceEntry[]> {
+  const { rows } = await db.query<{ sku: string; unit: string; unit_price: string; effective_from: Date }>(
+    'SELECT sku, unit, unit_price::text, effective_from FROM prices',
+  );
+  return rows.map((r) => ({ sku: r.sku, unit: r.unit, unitPrice: r.unit_price, effectiveFrom: r.effective_from.getTime() }));
 }
 
 /** The effective-dated price book. Prices are public to every signed-in caller. */
@@ -21,5 +32,22 @@ export class PriceRepository {
          FROM prices ORDER BY sku, effective_from`,
     );
     return rows;
+  }
+
+  entries(): Promise<PriceEntry[]> {
+    return priceEntries(this.pool);
+  }
+
+  /**
+   * Makes the price book exactly `entries`: verify's scratch database takes the live one. As
+   * the owner, and only there: TRUNCATE passes the triggers that keep the live book append-only.
+   */
+  async replaceAll(entries: readonly PriceEntry[]): Promise<void> {
+    await withTransaction(this.pool, async (client) => {
+      await client.query('TRUNCATE prices');
+      for (const e of entries) {
+        await client.query('INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ($1, $2, $3, $4)', [e.sku, e.unit, e.unitPrice, new Date(e.effectiveFrom)]);
+      }
+    });
   }
 }

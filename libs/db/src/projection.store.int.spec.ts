@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { Pool } from 'pg';
 import { foldColumns, FoldInput, UsageColumns } from '@metering/metering';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
@@ -10,7 +11,7 @@ const e = (id: string, quantity = 1, source = 'host/a', resource = 'm_1'): FoldI
   id,
   source,
   time: T,
-  org: 'acme',
+  org: asValidatedOrg('acme'),
   app: '',
   region: 'ord',
   sku: 'ip.dedicated',

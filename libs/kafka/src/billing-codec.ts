@@ -1,20 +1,8 @@
 import { Type } from 'avsc';
+import type { BillingEvent } from '@metering/billing';
 import { readSchemaFile } from './schema-file';
 
 export const BILLING_EVENT_SCHEMA = 'metering.billing.v1.BillingDocumentEvent';
-
-export interface BillingEvent {
-  type: 'invoice.finalized' | 'credit_note.issued';
-  number: string;
-  org: string;
-  period: string;
-  invoice: string | null;
-  currency: string;
-  issued_at: number;
-  total: string;
-  content_hash: string;
-  lines: { kind: string; sku: string; usage_period: string; quantity: string; unit: string; unit_price: string; amount: string; description: string }[];
-}
 
 const billingType = Type.forSchema(JSON.parse(readSchemaFile('billing-event.avsc')));
 
@@ -24,4 +12,9 @@ export function encodeBillingEvent(e: BillingEvent): Buffer {
 
 export function decodeBillingEvent(buf: Buffer): BillingEvent {
   return billingType.fromBuffer(buf) as BillingEvent;
+}
+
+/** A billing event as the Kafka message that carries it: keyed by organization, Avro, its schema and type in headers. */
+export function billingEventMessage(topic: string, e: BillingEvent): { topic: string; key: string; value: Buffer; headers: Record<string, string> } {
+  return { topic, key: e.org, headers: { schema: BILLING_EVENT_SCHEMA, type: e.type }, value: encodeBillingEvent(e) };
 }

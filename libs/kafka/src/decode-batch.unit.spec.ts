@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { skuFor, UsageEvent } from '@metering/catalog';
 import { BatchMessage, messageRecords } from './record-set';
 import { encodeUsageEvent, USAGE_EVENT_SCHEMA } from './usage-codec';
@@ -9,7 +10,7 @@ const event = (over: Partial<UsageEvent> = {}): UsageEvent => ({
   source: 'host/ord-01',
   type: 'machine.runtime',
   time: T,
-  org: 'acme',
+  org: asValidatedOrg('acme'),
   app: 'web',
   resource: 'm_1',
   region: 'ord',

@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { Type } from 'avsc';
 import type { UsageEvent } from '@metering/catalog';
 import { readSchemaFile } from './schema-file';
@@ -58,7 +59,7 @@ export function decodeUsageEvent(buf: Buffer): ReceivedEvent {
       source: r.source,
       type: r.type,
       time: r.time,
-      org: r.org,
+      org: asValidatedOrg(r.org),
       app: r.app,
       resource: r.resource,
       region: r.region,

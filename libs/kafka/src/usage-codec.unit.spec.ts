@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import type { UsageEvent } from '@metering/catalog';
 import { decodeUsageEvent, encodeUsageEvent } from './usage-codec';
 
@@ -6,7 +7,7 @@ const event: UsageEvent = {
   source: 'host/ord-7f2a',
   type: 'machine.runtime',
   time: Date.UTC(2026, 10, 21, 10, 15),
-  org: 'acme',
+  org: asValidatedOrg('acme'),
   app: 'web',
   resource: 'm_3d8e91',
   region: 'ord',

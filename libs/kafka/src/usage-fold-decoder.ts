@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { epochHour, Series, SeriesTable, UsageColumns, writeKeyWords } from '@metering/metering';
 import { USAGE_EVENT_SCHEMA } from './usage-codec';
 
@@ -175,7 +176,7 @@ export class UsageFoldDecoder {
     const known = this.seriesByHash.get(h);
     if (known !== undefined && this.sameBytes(this.seriesBytes[known]!, start, end, skuStart, skuEnd)) return this.verdicts[known] ? known : -1;
     this.pos = start;
-    const org = this.text();
+    const org = asValidatedOrg(this.text());
     const app = this.text();
     const resource = this.text();
     const region = this.text();

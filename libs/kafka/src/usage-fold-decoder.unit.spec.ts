@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { skuFor, UsageEvent } from '@metering/catalog';
 import { UsageColumns } from '@metering/metering';
 import { decodeUsageEvent, encodeUsageEvent, USAGE_EVENT_SCHEMA } from './usage-codec';
@@ -15,7 +16,7 @@ function event(i: number, over: Partial<UsageEvent> = {}): UsageEvent {
     source: `host/r${i % 5}-01`,
     type,
     time: T + i * 61_000,
-    org: `org-${i % 4}`,
+    org: asValidatedOrg(`org-${i % 4}`),
     app: i % 2 ? 'web' : '',
     resource: `m_${i % 9}`,
     region: i % 2 ? 'ord' : 'fra',

@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { Partitioners } from 'kafkajs';
 import type { UsageEvent } from '@metering/catalog';
 import { createTestTopics, readTopic, TestTopics } from '../../../test/support/kafka';
@@ -6,12 +7,12 @@ import { decodeUsageEvent, USAGE_EVENT_SCHEMA } from './usage-codec';
 import { KafkaUnavailableError, UsageProducer } from './usage-producer';
 
 const T = Date.UTC(2026, 10, 21, 10, 0);
-const event = (org: string, id: string, quantity = '60'): UsageEvent => ({
+const event = (slug: string, id: string, quantity = '60'): UsageEvent => ({
   id,
   source: 'host/ord-1',
   type: 'machine.runtime',
   time: T,
-  org,
+  org: asValidatedOrg(slug),
   app: 'web',
   resource: 'm_1',
   region: 'ord',

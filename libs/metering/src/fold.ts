@@ -1,9 +1,10 @@
+import type { OrgId } from '@metering/domain';
 import { ExactSums } from './quantity';
 import { ColumnEvent, UsageColumns } from './usage-columns';
 
 /** The hourly projection's grain: one organization's usage of one SKU, in one app and region, in one UTC hour. */
 export interface HourlyBucket {
-  org: string;
+  org: OrgId;
   hour: number; // epoch ms of the hour's start (UTC)
   sku: string;
   app: string;

@@ -1,3 +1,4 @@
+import { asValidatedOrg } from '@metering/domain';
 import { foldColumns, FoldInput, foldUsage, hourOf } from './fold';
 import { UsageColumns } from './usage-columns';
 
@@ -10,7 +11,7 @@ function ev(over: Partial<FoldInput> = {}): FoldInput {
   return {
     id: `e${n}`,
     source: 'host/ord-01',
-    org: 'acme',
+    org: asValidatedOrg('acme'),
     time: T0 + 15 * 60_000,
     sku: 'machine.runtime/shared-cpu-1x',
     app: 'web',
@@ -66,7 +67,7 @@ describe('the fold: events → hourly and per-resource buckets', () => {
   it('given events differing in any key, then they land in separate buckets', () => {
     const { hourly, resources } = foldUsage([
       ev(),
-      ev({ org: 'globex' }),
+      ev({ org: asValidatedOrg('globex') }),
       ev({ sku: 'machine.runtime/performance-1x' }),
       ev({ app: '' }),
       ev({ region: 'fra' }),

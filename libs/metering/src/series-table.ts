@@ -1,6 +1,8 @@
+import type { OrgId } from '@metering/domain';
+
 /** What a per-resource bucket is keyed by, besides the hour. */
 export interface Series {
-  org: string;
+  org: OrgId;
   app: string;
   region: string;
   sku: string;
