@@ -2,3 +2,4 @@ export * from './period';
 export * from './price-book';
 export * from './invoice';
 export * from './numbers';
+export * from './terms';
