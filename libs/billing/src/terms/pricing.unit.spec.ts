@@ -4,7 +4,9 @@ import { applyCredits } from './credits';
 import { repriceLateMonth } from './late';
 import { linesTotal, priceMonth, priceUsage } from './pricing';
 import { Terms } from './terms';
-import type { Commitment, CreditGrant, Rate, TermPriceEntry, UsageSegment } from './types';
+import type { InvoiceLine } from '../invoice';
+import type { BilledLine } from './late';
+import type { Commitment, CreditGrant, ItemLine, Rate, TermPriceEntry, UsageSegment } from './types';
 
 const acme = asCheckedOrg('acme');
 const globex = asCheckedOrg('globex');
@@ -212,5 +214,14 @@ describe('late usage', () => {
     const t = terms([entry('ip.dedicated', 'second', '2026-12-01T00:00:00Z', flat('0.01'))]);
     const usage = [use('ip.dedicated', hour(1, 0), '1000')];
     expect(repriceLateMonth(acme, '2026-12', usage, t, priceMonth(acme, '2026-12', usage, t))).toEqual([]);
+  });
+});
+
+describe('line shapes', () => {
+  it('a usage or adjustment line is the existing InvoiceLine, and invoice lines can be passed back as billed lines', () => {
+    const item: ItemLine = { kind: 'usage', sku: 'ip.dedicated', usage_period: '2026-12', quantity: '1', unit: 'second', unit_price: '1', amount: '1.00', description: 'd' };
+    const asInvoiceLine: InvoiceLine = item; // compiles only while the shapes agree
+    const billed: BilledLine[] = [asInvoiceLine];
+    expect(billed).toHaveLength(1);
   });
 });
