@@ -3,7 +3,7 @@ import type { InvoiceFinalized } from './billing-event';
 import { InvoiceSummary, IssuedDocument, summaryOf } from './documents';
 import { BillableUsage, contentHash, draftInvoices, InvoiceContent } from './invoice';
 import { documentNumber } from './numbers';
-import type { BillingTerms } from './terms';
+import type { BillingTerms } from './billing-terms';
 
 /** The billing team's month end. */
 export interface ClosePeriod {

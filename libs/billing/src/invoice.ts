@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { meterType } from '@metering/catalog';
 import { Dec, OrgId, Period, sumDec } from '@metering/domain';
-import type { BillingTerms } from './terms';
+import type { BillingTerms } from './billing-terms';
 
 /** Usage of one SKU in one period at one unit price: projected, or already billed. */
 export interface PricedUsage {
