@@ -5,7 +5,7 @@ import { contentHash, documentNumber, isPeriod, Period, periodBounds } from '@me
 import { BillingRepository, DocumentsRepository, InvoiceSummary, IssuedDocument, PG_POOL, ProjectionStore } from '@metering/db';
 import { encodeBillingEvent, BILLING_EVENT_SCHEMA } from '@metering/kafka';
 import { METERING_CONFIG, MeteringConfig } from '@metering/service';
-import { waitUntilFolded } from './barrier';
+import { untilFolded } from '@metering/kafka';
 import { underBillingLock } from './billing-lock';
 import { InvalidPeriodError, PeriodOpenError } from './errors';
 import { INVOICING_KAFKA, withAdmin } from './kafka-admin';
@@ -52,11 +52,10 @@ export class CloseService {
       return { period, created: 0, invoices: await this.documents.summaries(this.pool, period) };
     }
     await withAdmin(this.kafka, (admin) =>
-      waitUntilFolded({
+      untilFolded({
         admin,
-        store: this.store,
-        group: this.config.consumerGroup,
         topic: this.config.topics.usage,
+        stored: () => this.store.storedOffsets(this.config.consumerGroup, this.config.topics.usage),
         timeoutMs: opts.barrierTimeoutMs ?? this.config.closeBarrierTimeoutMs,
         onProgress: (p) => progress({ phase: 'barrier', done: Number(p.folded), total: Number(p.needed) }),
       }),
