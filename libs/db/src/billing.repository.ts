@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { PriceBook, PricedUsage, Period, periodBounds, periodDate, PriceEntry } from '@metering/billing';
 import { PG_POOL } from './pool';
+import type { OrgId } from '@metering/domain';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -29,7 +30,7 @@ function push(map: UsageByOrg, org: string, u: PricedUsage): void {
  */
 @Injectable()
 export class BillingRepository {
-  constructor(@Inject(PG_POOL) readonly pool: Pool) {}
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   async priceBook(db: Queryable = this.pool): Promise<PriceBook> {
     const { rows } = await db.query<{ sku: string; unit: string; unit_price: string; effective_from: Date }>(
@@ -72,6 +73,11 @@ export class BillingRepository {
       }
     }
     return byOrg;
+  }
+
+  /** One organization's usage projected for `period` so far, priced as `projected` prices it. */
+  async projectedFor(org: OrgId, period: Period, book: PriceBook): Promise<PricedUsage[]> {
+    return (await this.projected(this.pool, period, book, org)).get(org) ?? [];
   }
 
   /** What was billed for `period` (usage and adjustment lines), per organization and price. */
