@@ -3,6 +3,7 @@ import { invoiceLines, periodBounds, periodOf } from '@metering/billing';
 import { CheckedOrg, OrgRole } from '@metering/auth';
 import { BillingRepository } from '@metering/db';
 import { Dec, OrgId } from '@metering/domain';
+import { iso } from './render';
 
 export interface CurrentUsage {
   org: string;
@@ -16,8 +17,6 @@ export interface CurrentUsage {
   /** The total if the rest of the month runs like the part so far. */
   forecast: string;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /** The open month so far, priced: what the customer's bill would say today. */
 @Controller('v1/orgs/:org/usage/current')
@@ -38,8 +37,8 @@ export class CurrentUsageController {
     return {
       org,
       period,
-      from: iso(from),
-      to: iso(to),
+      from: iso(new Date(from)),
+      to: iso(new Date(to)),
       as_of: new Date(now).toISOString(),
       currency: 'USD',
       lines,

@@ -9,6 +9,7 @@ import { createPool, PG_POOL } from './pool';
 import { PriceRepository } from './price.repository';
 import { ProjectionStore } from './projection.store';
 import { schemaAlteringRole, schemaAlteringRoleWarning } from './roles';
+import { TimeZoneRepository } from './time-zone.repository';
 import { UsageRepository } from './usage.repository';
 
 class PoolCloser implements OnApplicationShutdown {
@@ -52,7 +53,8 @@ export class DbModule {
       DocumentsRepository,
       AuditRepository,
       CostRepository,
+      TimeZoneRepository,
     ];
-    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, AuditRepository, CostRepository] };
+    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, AuditRepository, CostRepository, TimeZoneRepository] };
   }
 }
