@@ -73,7 +73,7 @@ export async function foldedToEnd(stack: BenchStack, databaseUrl: string): Promi
   const db = new Client({ connectionString: databaseUrl });
   await Promise.all([admin.connect(), db.connect()]);
   try {
-    await untilFolded(admin, stack.topics.usage, () => storedPositions(db, stack.env['AGGREGATOR_GROUP']!, stack.topics.usage), 600_000);
+    await untilFolded({ admin, topic: stack.topics.usage, stored: () => storedPositions(db, stack.env['AGGREGATOR_GROUP']!, stack.topics.usage), timeoutMs: 600_000 });
   } finally {
     await Promise.all([admin.disconnect(), db.end()]);
   }

@@ -213,7 +213,7 @@ export class ChaosStack {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await untilFolded(admin, this.topics.usage, () => storedPositions(this.pool, this.group, this.topics.usage), timeoutMs);
+      await untilFolded({ admin, topic: this.topics.usage, stored: () => storedPositions(this.pool, this.group, this.topics.usage), timeoutMs });
     } finally {
       await admin.disconnect();
     }

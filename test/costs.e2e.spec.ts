@@ -5,6 +5,7 @@ import { TEST_OPERATOR_TOKEN, testConfig } from './support/config';
 import { call, foldedToEnd, RunningServices, seedHost, startServices } from './support/services';
 import { expectedCost, PostedEvent, skuOf, smallFleet } from './support/small-fleet';
 import { Dec } from '@metering/domain';
+import { isTimeZone } from '../apps/api/src/usage-query';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -171,5 +172,22 @@ describe('cost estimates', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(['group_by', 'order', 'limit']);
     expect((await call(`${svc.api}/v1/orgs/globex/costs?${range}`, { token: viewer })).status).toBe(404);
+  });
+
+  it('answers 400 naming tz, on usage and on costs alike, for a zone Intl knows and Postgres does not', async () => {
+    // ICU keeps zones the tz database dropped; Postgres reads its own copy of that database.
+    const candidates = ['US/Pacific-New', 'Canada/East-Saskatchewan'];
+    const inPostgres = new Set(
+      (await db.pool.query<{ name: string }>('SELECT name FROM pg_timezone_names WHERE name = ANY($1)', [candidates])).rows.map((r) => r.name),
+    );
+    const zone = candidates.find((z) => !inPostgres.has(z) && isTimeZone(z));
+    if (zone === undefined) throw new Error(`every one of ${candidates.join(', ')} is known to both Intl and Postgres, or to neither: name another`);
+    for (const endpoint of ['usage', 'costs']) {
+      for (const q of [`${range}&granularity=day`, `from=${new Date(currentHour).toISOString().slice(0, 10)}&to=${new Date(currentHour + DAY).toISOString().slice(0, 10)}`]) {
+        const res = await call(`${svc.api}/v1/orgs/acme/${endpoint}?${q}&tz=${encodeURIComponent(zone)}`, { token: viewer });
+        expect([endpoint, res.status, res.headers.get('content-type')]).toEqual([endpoint, 400, expect.stringContaining('application/problem+json')]);
+        expect(res.body).toMatchObject({ status: 400, title: 'bad request', errors: [{ path: 'tz', message: expect.stringContaining(zone) }] });
+      }
+    }
   });
 });

@@ -157,6 +157,8 @@ export function apiCases(k: Kit): void {
   }
   get('costs limit given twice', 'api', costs(`${withParam('limit', '1')}&limit=2`), { status: 400 }, ctx.tokens.viewer);
   get('costs resource=%00', 'api', costs(withParam('resource', NUL)), { status: 400 }, ctx.tokens.viewer);
+  get('costs by day in a zone only ICU knows', 'api', costs(`${withParam('tz', 'US/Pacific-New')}&granularity=day`), { status: 400, errors: ['tz'] }, ctx.tokens.viewer, 'GET', 'types');
+  get('costs from a local date in a zone only ICU knows', 'api', costs('from=2026-11-01&to=2026-11-02&tz=US/Pacific-New'), { status: 400, errors: ['tz'] }, ctx.tokens.viewer, 'GET', 'types');
 
   const audit = (extra: string) => `/v1/orgs/${ctx.org}/audit?${extra}`;
   for (const v of SQL) get(`audit limit=${label(v)}`, 'api', audit(`limit=${enc(v)}`), { status: 400, errors: ['limit'] }, ctx.tokens.admin);

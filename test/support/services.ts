@@ -104,7 +104,7 @@ export async function foldedToEnd(kafka: import('kafkajs').Kafka, topic: string,
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await untilFolded(admin, topic, () => storedPositions(pool, group, topic), timeoutMs);
+    await untilFolded({ admin, topic, stored: () => storedPositions(pool, group, topic), timeoutMs });
   } finally {
     await admin.disconnect();
   }

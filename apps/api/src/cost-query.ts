@@ -1,12 +1,12 @@
 import type { CostKey, CostQuery } from '@metering/db';
 import { COST_KEYS } from '@metering/db';
 import type { FaultDetail } from '@metering/service';
-import { all, parseUsageQuery, RawQuery, single, TimeParam } from './usage-query';
+import { all, Format, parseUsageQuery, RawQuery, single, TimeParam } from './usage-query';
 
 export const MAX_LIMIT = 1000;
 
 /** A CostQuery whose times may still be wall-clock times in `tz`, and the answer's format. */
-export type ParsedCostQuery = Omit<CostQuery, 'from' | 'to'> & { from: TimeParam; to: TimeParam; format: 'json' | 'csv' };
+export type ParsedCostQuery = Omit<CostQuery, 'from' | 'to'> & { from: TimeParam; to: TimeParam; format: Format };
 
 /**
  * The cost endpoint's parameters: those it shares with usage (from, to, granularity, tz,
@@ -37,17 +37,17 @@ export function parseCostQuery(q: RawQuery): { ok: true; query: ParsedCostQuery 
     if (!(limit >= 1 && limit <= MAX_LIMIT)) faults.push({ path: 'limit', message: `an integer from 1 to ${MAX_LIMIT}` });
   }
   if (!usage.ok || faults.length > 0) return { ok: false, faults };
-  const { from, to, format, rest } = usage.query;
+  const { from, to, format, granularity, tz, filters } = usage.query;
   return {
     ok: true,
     query: {
       from,
       to,
       format,
-      granularity: total ? 'total' : rest.granularity,
-      tz: rest.tz,
+      granularity: total ? 'total' : granularity,
+      tz,
       groupBy,
-      filters: { ...rest.filters, resource: all(q, 'resource') },
+      filters: { ...filters, resource: all(q, 'resource') },
       order: order as 'time' | 'amount',
       limit,
     },

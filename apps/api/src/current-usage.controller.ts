@@ -3,6 +3,7 @@ import { invoiceLines } from '@metering/billing';
 import { CheckedOrg, OrgRole } from '@metering/auth';
 import { BillingRepository } from '@metering/db';
 import { Dec, OrgId, periodBounds, periodOf } from '@metering/domain';
+import { iso } from './render';
 
 export interface CurrentUsage {
   org: string;
@@ -17,8 +18,6 @@ export interface CurrentUsage {
   forecast: string;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
-
 /** The open month so far, priced: what the customer's bill would say today. */
 @Controller('v1/orgs/:org/usage/current')
 export class CurrentUsageController {
@@ -31,15 +30,15 @@ export class CurrentUsageController {
     const period = periodOf(now);
     const { from, to } = periodBounds(period);
     const book = await this.billing.priceBook();
-    const projected = (await this.billing.projected(this.billing.pool, period, book, org)).get(org) ?? [];
+    const projected = await this.billing.projectedFor(org, period, book);
     const lines = invoiceLines(period, projected, [], (sku) => book.unitOf(sku)).map(({ sku, unit, quantity, unit_price, amount }) => ({ sku, unit, quantity, unit_price, amount }));
     const total = lines.reduce((s, l) => s.add(Dec.of(l.amount)), Dec.ZERO);
     const elapsed = BigInt(Math.max(1, now - from));
     return {
       org,
       period,
-      from: iso(from),
-      to: iso(to),
+      from: iso(new Date(from)),
+      to: iso(new Date(to)),
       as_of: new Date(now).toISOString(),
       currency: 'USD',
       lines,

@@ -13,12 +13,10 @@ export type RawQuery = Record<string, string | string[] | undefined>;
 /** A time given without an offset is a wall-clock time in `tz`, resolved by the database. */
 export type TimeParam = { instant: Date } | { local: string };
 
-export interface ParsedUsageQuery {
-  from: TimeParam;
-  to: TimeParam;
-  rest: Omit<UsageQuery, 'from' | 'to'>;
-  format: 'json' | 'csv';
-}
+export type Format = 'json' | 'csv';
+
+/** A UsageQuery whose times may still be wall-clock times in `tz`, and the answer's format. */
+export type ParsedUsageQuery = Omit<UsageQuery, 'from' | 'to'> & { from: TimeParam; to: TimeParam; format: Format };
 
 /** Every value of a repeatable parameter, comma lists split, blanks dropped. */
 export function all(q: RawQuery, name: string): string[] {
@@ -96,8 +94,11 @@ export function parseUsageQuery(q: RawQuery): { ok: true; query: ParsedUsageQuer
     query: {
       from,
       to,
-      format: format as 'json' | 'csv',
-      rest: { granularity, tz, groupBy, filters: { region: all(q, 'region'), app: all(q, 'app'), sku: all(q, 'sku') } },
+      format: format as Format,
+      granularity,
+      tz,
+      groupBy,
+      filters: { region: all(q, 'region'), app: all(q, 'app'), sku: all(q, 'sku') },
     },
   };
 }

@@ -16,25 +16,28 @@ describe('parseUsageQuery', () => {
         from: { instant: new Date('2026-11-01T00:00:00Z') },
         to: { instant: new Date('2026-11-02T00:00:00Z') },
         format: 'json',
-        rest: { granularity: 'hour', tz: 'UTC', groupBy: [], filters: { region: [], app: [], sku: [] } },
+        granularity: 'hour',
+        tz: 'UTC',
+        groupBy: [],
+        filters: { region: [], app: [], sku: [] },
       },
     });
   });
 
   it('given repeated and comma-separated group_by and filters, then all are kept once, sku implied', () => {
     const r = parseUsageQuery({ ...base, group_by: ['region,sku', 'app', 'region'], region: ['ord', 'fra'], sku: 'volume.storage' });
-    expect(r.ok && r.query.rest.groupBy).toEqual(['region', 'app']);
-    expect(r.ok && r.query.rest.filters).toEqual({ region: ['ord', 'fra'], app: [], sku: ['volume.storage'] });
+    expect(r.ok && r.query.groupBy).toEqual(['region', 'app']);
+    expect(r.ok && r.query.filters).toEqual({ region: ['ord', 'fra'], app: [], sku: ['volume.storage'] });
   });
 
   it('given resource among the keys, then it is kept (the per-resource projection answers)', () => {
     const r = parseUsageQuery({ ...base, group_by: 'resource,region' });
-    expect(r.ok && r.query.rest.groupBy).toEqual(['resource', 'region']);
+    expect(r.ok && r.query.groupBy).toEqual(['resource', 'region']);
   });
 
   it('given dates without offsets, then they are wall-clock times in tz for the database to resolve', () => {
     const r = parseUsageQuery({ from: '2026-11-01', to: '2026-12-01', tz: 'Europe/Paris', granularity: 'day' });
-    expect(r.ok && [r.query.from, r.query.to, r.query.rest.tz]).toEqual([{ local: '2026-11-01' }, { local: '2026-12-01' }, 'Europe/Paris']);
+    expect(r.ok && [r.query.from, r.query.to, r.query.tz]).toEqual([{ local: '2026-11-01' }, { local: '2026-12-01' }, 'Europe/Paris']);
   });
 
   it.each<[string, RawQuery, string[]]>([

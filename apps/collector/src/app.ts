@@ -1,9 +1,8 @@
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createHttpApp, MeteringConfig } from '@metering/service';
+import { createHttpApp, MeteringConfig, refuseOversizeBeforeContinue } from '@metering/service';
 import { CollectorModule } from './collector.module';
 import { MAX_BODY_BYTES } from './events.controller';
-import { refuseOversizeBeforeContinue } from './request-body';
 import { ShutdownDrain } from './shutdown-drain';
 
 export async function createCollectorApp(config: MeteringConfig): Promise<NestExpressApplication> {

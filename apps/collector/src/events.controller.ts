@@ -2,11 +2,11 @@ import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { HostOnly } from '@metering/auth';
 import { KafkaUnavailableError } from '@metering/kafka';
+import { BodyRefusal, readBody } from '@metering/service';
 import { CollectorMetrics } from './collector-metrics';
 import { IngestResult, IngestService } from './ingest.service';
 import { modeOf, parseEvents } from './parse-events';
 import { Refusal } from './refusal';
-import { readBody } from './request-body';
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 // Long enough for a broker restart or a leader move; short enough that a host's queue stays small.
@@ -35,7 +35,7 @@ export class EventsController {
               'Retry-After': String(RETRY_AFTER_SECONDS),
             })
           : e;
-      if (refusal instanceof Refusal) this.metrics.refused.inc({ reason: refusal.reason });
+      if (refusal instanceof Refusal || refusal instanceof BodyRefusal) this.metrics.refused.inc({ reason: refusal.reason });
       throw refusal;
     }
   }

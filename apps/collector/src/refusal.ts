@@ -1,11 +1,9 @@
-import { ProblemException } from '@metering/service';
+import { BodyRefusalReason, ProblemException } from '@metering/service';
 
 /** Why a whole request was refused: the label of collector_requests_refused_total. */
 export type RefusalReason =
+  | BodyRefusalReason
   | 'unsupported_media_type'
-  | 'unsupported_encoding'
-  | 'too_large'
-  | 'unreadable_body'
   | 'not_utf8'
   | 'not_json'
   | 'not_events'

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { MissingPriceError } from '@metering/billing';
 import type { ProblemBody } from '@metering/service';
-import { BarrierTimeoutError, InvalidPeriodError, PeriodOpenError, UnknownDocumentError } from './errors';
+import { BarrierTimeoutError, InvalidPeriodError, NOTHING_CLOSED, PeriodOpenError, UnknownDocumentError } from './errors';
 
 type BillingError = InvalidPeriodError | PeriodOpenError | BarrierTimeoutError | UnknownDocumentError | MissingPriceError;
 
@@ -20,7 +20,8 @@ const STATUS = new Map<Function, [number, string]>([
 export class BillingErrorFilter implements ExceptionFilter<BillingError> {
   catch(e: BillingError, host: ArgumentsHost): void {
     const [status, title] = STATUS.get(e.constructor) ?? [500, 'internal server error'];
-    const body: ProblemBody = { type: `https://metering.dev/problems/${status}`, title, status, detail: e.message };
+    const detail = e instanceof BarrierTimeoutError ? `${e.message} ${NOTHING_CLOSED}` : e.message;
+    const body: ProblemBody = { type: `https://metering.dev/problems/${status}`, title, status, detail };
     if (e instanceof BarrierTimeoutError) {
       body['lagging'] = e.lagging.map((l) => ({ partition: l.partition, folded: l.folded.toString(), needed: l.needed.toString() }));
     }

@@ -14,7 +14,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@metering/service';
-import { BarrierTimeoutError, InvalidPeriodError, PeriodOpenError, UnknownDocumentError } from './errors';
+import { BarrierTimeoutError, InvalidPeriodError, NOTHING_CLOSED, PeriodOpenError, UnknownDocumentError } from './errors';
 import { CloseService } from './close.service';
 import { DocumentsService } from './documents.service';
 import { InvoicingCoreModule } from './invoicing-core.module';
@@ -98,7 +98,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const known = KNOWN.some((k) => e instanceof k);
-    console.error(`billing: ${known && e instanceof Error ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    const told = e instanceof BarrierTimeoutError ? `${e.message} ${NOTHING_CLOSED}` : known && e instanceof Error ? e.message : null;
+    console.error(`billing: ${told ?? (e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
     process.exit(1);
   },
 );

@@ -3,9 +3,8 @@ import type { Kafka } from 'kafkajs';
 import { closedInvoices, decideClose, InvoiceSummary } from '@metering/billing';
 import { BillingLock, BillingRepository, ClosePositions, DocumentsRepository, OutboxRepository, ProjectionStore, storedPositions } from '@metering/db';
 import { parsePeriod, Period, periodBounds } from '@metering/domain';
-import { billingEventMessage } from '@metering/kafka';
+import { billingEventMessage, untilFolded } from '@metering/kafka';
 import { METERING_CONFIG, MeteringConfig } from '@metering/service';
-import { waitUntilFolded } from './barrier';
 import { InvalidPeriodError, PeriodOpenError } from './errors';
 import { INVOICING_KAFKA, withAdmin } from './kafka-admin';
 
@@ -52,11 +51,10 @@ export class CloseService {
     const before = await this.documents.closedInvoices(period);
     if (before) return { period, created: 0, invoices: before };
     await withAdmin(this.kafka, (admin) =>
-      waitUntilFolded({
+      untilFolded({
         admin,
-        store: this.store,
-        group: this.config.consumerGroup,
         topic: this.config.topics.usage,
+        stored: () => this.store.storedOffsets(this.config.consumerGroup, this.config.topics.usage),
         timeoutMs: opts.barrierTimeoutMs ?? this.config.closeBarrierTimeoutMs,
         onProgress: (p) => progress({ phase: 'barrier', done: Number(p.folded), total: Number(p.needed) }),
       }),

@@ -11,18 +11,11 @@ export class PeriodOpenError extends Error {
   }
 }
 
-export class BarrierTimeoutError extends Error {
-  constructor(
-    readonly waitedMs: number,
-    readonly lagging: { partition: number; folded: bigint; needed: bigint }[],
-  ) {
-    super(
-      `the aggregator has not folded everything Kafka held when the close began (waited ${Math.round(waitedMs / 1000)} s): ` +
-        lagging.map((l) => `partition ${l.partition} at ${l.folded} of ${l.needed} (${l.needed - l.folded} behind)`).join('; ') +
-        '. Is the aggregator running? Nothing was closed; try again.',
-    );
-  }
-}
+// Thrown by the barrier (untilFolded, in @metering/kafka); billing's to map like the errors here.
+export { BarrierTimeoutError } from '@metering/kafka';
+
+/** Said after a barrier's timeout, which refuses the close before anything is written. */
+export const NOTHING_CLOSED = 'Nothing was closed; try again.';
 
 export class UnknownDocumentError extends Error {
   constructor(number: string) {

@@ -33,7 +33,7 @@ function merge(into: UsageByOrg, from: UsageByOrg): void {
  */
 @Injectable()
 export class BillingRepository {
-  constructor(@Inject(PG_POOL) readonly pool: Pool) {}
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   async priceBook(db: Queryable = this.pool): Promise<PriceBook> {
     return new PriceBook(await priceEntries(db));
@@ -104,6 +104,11 @@ export class BillingRepository {
       }
     }
     return byOrg;
+  }
+
+  /** One organization's usage projected for `period` so far, priced as `projected` prices it. */
+  async projectedFor(org: OrgId, period: Period, book: PriceBook): Promise<PricedUsage[]> {
+    return (await this.projected(this.pool, period, book, org)).get(org) ?? [];
   }
 
   /** What was billed for `period` (usage and adjustment lines), per organization and price. */

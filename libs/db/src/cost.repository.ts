@@ -64,12 +64,6 @@ export class CostRepository {
     this.days = new ResourceDays(pool);
   }
 
-  /** Resolves a wall-clock time without an offset (e.g. "2026-11-01") in a time zone. */
-  async localToInstant(local: string, tz: string): Promise<Date> {
-    const { rows } = await this.pool.query<{ t: Date }>('SELECT ($1::timestamp AT TIME ZONE $2) AS t', [local, tz]);
-    return rows[0]!.t;
-  }
-
   /**
    * Changes whenever what a cost answer of `org` over [from, to) is made of may have changed:
    * the organization's monthly rollup for the months the range touches (the aggregator writes

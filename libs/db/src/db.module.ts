@@ -11,6 +11,7 @@ import { createPool, PG_POOL } from './pool';
 import { PriceRepository } from './price.repository';
 import { ProjectionStore } from './projection.store';
 import { schemaAlteringRole, schemaAlteringRoleWarning } from './roles';
+import { TimeZoneRepository } from './time-zone.repository';
 import { UsageRepository } from './usage.repository';
 
 class PoolCloser implements OnApplicationShutdown {
@@ -56,7 +57,8 @@ export class DbModule {
       BillingLock,
       AuditRepository,
       CostRepository,
+      TimeZoneRepository,
     ];
-    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, OutboxRepository, BillingLock, AuditRepository, CostRepository] };
+    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, OutboxRepository, BillingLock, AuditRepository, CostRepository, TimeZoneRepository] };
   }
 }

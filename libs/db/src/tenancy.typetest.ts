@@ -3,6 +3,7 @@
  * or no organization at all, does not compile. Each `@ts-expect-error` fails the type check
  * if the line under it ever compiles.
  */
+import type { PoolClient } from 'pg';
 import type { PriceBook } from '@metering/billing';
 import { asCheckedOrg, parsePeriod } from '@metering/domain';
 import type { AuditRepository } from './audit.repository';
@@ -20,6 +21,7 @@ export function tenantReadsNeedAnOrgId(
   identities: IdentityRepository,
   audit: AuditRepository,
   book: PriceBook,
+  db: PoolClient,
   q: { usage: Parameters<UsageRepository['usage']>[1]; costs: Parameters<CostRepository['costs']>[1] },
 ): void {
   const slug: string = 'acme';
@@ -41,16 +43,19 @@ export function tenantReadsNeedAnOrgId(
   // @ts-expect-error a plain string is no OrgId
   void documents.creditNotes(slug);
 
-  void billing.projected(billing.pool, period, book, org);
+  void billing.projected(db, period, book, org);
   // @ts-expect-error a plain string is no OrgId
-  void billing.projected(billing.pool, period, book, slug);
+  void billing.projected(db, period, book, slug);
   // @ts-expect-error the organization cannot be left out: reads of every organization say so in their name
-  void billing.projected(billing.pool, period, book);
-  void billing.projectedAllOrgs(billing.pool, period, book);
+  void billing.projected(db, period, book);
+  void billing.projectedAllOrgs(db, period, book);
+  void billing.projectedFor(org, period, book);
   // @ts-expect-error a plain string is no OrgId
-  void billing.billableUsage(billing.pool, period, book, slug);
+  void billing.projectedFor(slug, period, book);
+  // @ts-expect-error a plain string is no OrgId
+  void billing.billableUsage(db, period, book, slug);
   // @ts-expect-error a plain string is no Period
-  void billing.projected(billing.pool, '2026-10', book, org);
+  void billing.projected(db, '2026-10', book, org);
 
   // @ts-expect-error a plain string is no OrgId
   void usage.usage(slug, q.usage);

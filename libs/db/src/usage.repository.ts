@@ -42,12 +42,6 @@ const UTC_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
 export class UsageRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Resolves a wall-clock time without an offset (e.g. "2026-11-01") in a time zone. */
-  async localToInstant(local: string, tz: string): Promise<Date> {
-    const { rows } = await this.pool.query<{ t: Date }>('SELECT ($1::timestamp AT TIME ZONE $2) AS t', [local, tz]);
-    return rows[0]!.t;
-  }
-
   async usage(org: OrgId, q: UsageQuery): Promise<UsageRow[]> {
     const params: unknown[] = [org, q.from.toISOString(), q.to.toISOString(), q.tz, STEP[q.granularity]];
     const where = ['org = $1', 'hour >= $2::timestamptz', 'hour < $3::timestamptz'];

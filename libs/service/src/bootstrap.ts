@@ -12,8 +12,6 @@ import { ProblemFilter } from './problem';
 export interface HttpAppOptions {
   service: string;
   config: MeteringConfig;
-  /** Express body parsing is off by default: each service reads bodies itself, with its own limits. */
-  bodyParser?: boolean;
 }
 
 /**
@@ -24,7 +22,8 @@ export interface HttpAppOptions {
 export async function createHttpApp(module: Type<unknown> | DynamicModule, opts: HttpAppOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, new BoundedExpressAdapter(), {
     logger: jsonLogger(opts.service, opts.config.logLevel),
-    bodyParser: opts.bodyParser ?? false,
+    // No body-parser: bodies are read by readBody (request-body.ts), with each service's limits.
+    bodyParser: false,
     // Throw instead of exiting: main() reports the reason, tests see the error.
     abortOnError: false,
   });

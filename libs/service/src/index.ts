@@ -6,4 +6,4 @@ export * from './health.module';
 export * from './logger';
 export * from './bootstrap';
 export * from './http-edge';
-export * from './json-body';
+export * from './request-body';

@@ -62,8 +62,6 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       body = fromHttpException(exception);
       if (exception instanceof ProblemException) for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
-    } else if (isBodyParserError(exception)) {
-      body = bodyParserProblem(exception);
     } else if (isDatabaseUnavailable(exception)) {
       // A restart or failover of Postgres: the request is safe to repeat once it is back.
       this.log.warn(`database unavailable: ${(exception as Error).message}`);
@@ -87,23 +85,4 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_SOCKET.has(code))) return true;
   return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(e.message);
-}
-
-interface BodyParserError {
-  type: string;
-  status: number;
-  message: string;
-  limit?: number;
-}
-
-function isBodyParserError(e: unknown): e is BodyParserError {
-  return typeof e === 'object' && e !== null && 'type' in e && 'status' in e && typeof (e as { status: unknown }).status === 'number';
-}
-
-/** Express' body reader fails before our handlers run: too large, aborted, bad encoding. */
-export function bodyParserProblem(e: BodyParserError): ProblemBody {
-  const status = e.status >= 400 && e.status < 600 ? e.status : 400;
-  const detail =
-    e.type === 'entity.too.large' ? `request body is larger than the limit of ${e.limit ?? '?'} bytes` : e.message;
-  return { type: `https://metering.dev/problems/${status}`, title: status === 413 ? 'payload too large' : 'bad request', status, detail };
 }
