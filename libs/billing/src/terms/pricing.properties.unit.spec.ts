@@ -1,6 +1,5 @@
-import { parsePeriod, type Period } from '@metering/domain';
 import fc from 'fast-check';
-import { asCheckedOrg, Dec, sumDec } from '@metering/domain';
+import { asCheckedOrg, Dec, parsePeriod, type Period, sumDec } from '@metering/domain';
 import { periodBounds } from '@metering/domain';
 import { applyCredits, usableGrants } from './credits';
 import { BilledLine, repriceLateMonth } from './late';
