@@ -9,7 +9,9 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
  */
 export function goalsChart(results: readonly BenchResult[]): string {
   const goals = results.flatMap((r) =>
-    r.goals.filter((g) => g.median !== null).map((g) => ({ bench: r.name, unit: r.figures.find((f) => f.name === g.figure)?.unit ?? '', ...g })),
+    r.goals
+      .filter((g) => g.median !== null)
+      .map((g) => ({ bench: r.name, unit: r.figures.find((f) => f.name === g.figure)?.unit ?? '', ...g })),
   );
   const rowH = 34;
   const left = 360;
@@ -34,8 +36,12 @@ export function goalsChart(results: readonly BenchResult[]): string {
     })
     .join('\n');
   const ticks = [0.01, 0.1, 1, 10, 100]
-    .map((t) => `<line x1="${x(t)}" y1="50" x2="${x(t)}" y2="${height - 30}" stroke="#d0d7de" stroke-dasharray="${t === 1 ? '0' : '3,3'}"/>
-<text x="${x(t)}" y="${height - 12}" text-anchor="middle" font-size="11" fill="#57606a">${t === 1 ? 'goal' : `${t}×`}</text>`)
+    .map(
+      (
+        t,
+      ) => `<line x1="${x(t)}" y1="50" x2="${x(t)}" y2="${height - 30}" stroke="#d0d7de" stroke-dasharray="${t === 1 ? '0' : '3,3'}"/>
+<text x="${x(t)}" y="${height - 12}" text-anchor="middle" font-size="11" fill="#57606a">${t === 1 ? 'goal' : `${t}×`}</text>`,
+    )
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">
 <rect width="100%" height="100%" fill="#ffffff"/>

@@ -36,13 +36,23 @@ export function closeBenchmark(): Benchmark {
       `(${APPS} apps × ${REGIONS} regions × every hour, rolled up as the aggregator does), through the same CloseService as ` +
       '`npm run billing -- close`, progress reporting on: barrier (an empty topic), one REPEATABLE READ transaction reading the rollup, ' +
       'building and hashing every invoice, numbering, and writing invoices, lines and outbox rows.',
-    goals: [{ figure: 'close time', op: '<=', value: 30, text: `close ${ORGS.toLocaleString('en-US')} organizations' month in at most 30 s` }],
+    goals: [
+      {
+        figure: 'close time',
+        op: '<=',
+        value: 30,
+        text: `close ${ORGS.toLocaleString('en-US')} organizations' month in at most 30 s`,
+      },
+    ],
     async setup() {
       const url = await freshDatabase(TEMPLATE);
       const c = new Client({ connectionString: url });
       await c.connect();
       try {
-        await c.query(`INSERT INTO organizations (slug, name) SELECT 'org-' || lpad(i::text, 5, '0'), 'Organization ' || i FROM generate_series(0, $1 - 1) i`, [ORGS]);
+        await c.query(
+          `INSERT INTO organizations (slug, name) SELECT 'org-' || lpad(i::text, 5, '0'), 'Organization ' || i FROM generate_series(0, $1 - 1) i`,
+          [ORGS],
+        );
         const skus = allSkus();
         const perMonth = APPS * REGIONS * 720;
         await c.query(
@@ -61,7 +71,11 @@ export function closeBenchmark(): Benchmark {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        if (!(await admin.listTopics()).includes(TOPIC)) await admin.createTopics({ topics: [topicConfig(renamed(topicSpec('usage.events.v1'), TOPIC))], waitForLeaders: true });
+        if (!(await admin.listTopics()).includes(TOPIC))
+          await admin.createTopics({
+            topics: [topicConfig(renamed(topicSpec('usage.events.v1'), TOPIC))],
+            waitForLeaders: true,
+          });
       } finally {
         await admin.disconnect();
       }
@@ -71,10 +85,14 @@ export function closeBenchmark(): Benchmark {
       let app: INestApplicationContext | undefined;
       try {
         const config = { ...loadConfig({ ...process.env, DATABASE_URL: url, USAGE_TOPIC: TOPIC, LOG_LEVEL: 'warn' }) };
-        app = await NestFactory.createApplicationContext(InvoicingCoreModule.forConfig(config), { logger: ['error', 'warn'] });
+        app = await NestFactory.createApplicationContext(InvoicingCoreModule.forConfig(config), {
+          logger: ['error', 'warn'],
+        });
         const bar = new ProgressBar();
         const started = process.hrtime.bigint();
-        const result = await app.get(CloseService).close(period, { onProgress: (p) => bar.update(p.phase, p.done, p.total) });
+        const result = await app
+          .get(CloseService)
+          .close(period, { onProgress: (p) => bar.update(p.phase, p.done, p.total) });
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         bar.end();
         if (result.created !== ORGS) throw new Error(`expected ${ORGS} invoices, the close made ${result.created}`);

@@ -9,11 +9,12 @@ import { freePort } from './ports';
 const root = existsSync(join(__dirname, '..', 'package.json')) ? join(__dirname, '..') : join(__dirname, '..', '..');
 export const AGGREGATOR_MAIN = join(root, 'dist', 'apps', 'aggregator', 'src', 'main.js');
 
-
 /** Resident memory of a process now, from /proc (Linux), in bytes; 0 once it is gone. */
 export function residentBytes(pid: number): number {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return line ? Number(line.replace(/\D+/g, '')) * 1024 : 0;
   } catch {
     return 0;
@@ -72,7 +73,8 @@ export class AggregatorChild {
   async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.process.exitCode !== null) throw new Error(`aggregator exited (${this.process.exitCode}): ${this.logs()}`);
+      if (this.process.exitCode !== null)
+        throw new Error(`aggregator exited (${this.process.exitCode}): ${this.logs()}`);
       try {
         if ((await fetch(`${this.url}/health/ready`)).status === 200) return;
       } catch {
@@ -108,15 +110,25 @@ export class AggregatorChild {
 }
 
 /** Polls the stored positions of `group` until they sum to `total` records; resolves with the time it happened. */
-export async function waitFolded(databaseUrl: string, group: string, total: number, child: AggregatorChild, timeoutMs = 600_000): Promise<number> {
+export async function waitFolded(
+  databaseUrl: string,
+  group: string,
+  total: number,
+  child: AggregatorChild,
+  timeoutMs = 600_000,
+): Promise<number> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { rows } = await db.query<{ n: string | null }>('SELECT sum(next_offset)::text AS n FROM consumer_offsets WHERE consumer_group = $1', [group]);
+      const { rows } = await db.query<{ n: string | null }>(
+        'SELECT sum(next_offset)::text AS n FROM consumer_offsets WHERE consumer_group = $1',
+        [group],
+      );
       if (Number(rows[0]?.n ?? 0) >= total) return performance.now();
-      if (child.process.exitCode !== null) throw new Error(`aggregator exited (${child.process.exitCode}): ${child.logs()}`);
+      if (child.process.exitCode !== null)
+        throw new Error(`aggregator exited (${child.process.exitCode}): ${child.logs()}`);
       if (Date.now() > deadline) throw new Error(`not folded after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }

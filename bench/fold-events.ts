@@ -35,7 +35,13 @@ function intervalEvents(m: Machine, index: number, intervalMs: number, start: nu
   const seconds = intervalMs / 1000;
   const running = Math.round(seconds * m.duty);
   const source = hostOf(m);
-  const ev = (meter: string, type: string, resource: string, attrs: Record<string, string>, quantity: number): UsageEvent => ({
+  const ev = (
+    meter: string,
+    type: string,
+    resource: string,
+    attrs: Record<string, string>,
+    quantity: number,
+  ): UsageEvent => ({
     id: `${m.id}/${meter}/${index}`,
     source,
     type,

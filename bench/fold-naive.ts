@@ -16,11 +16,19 @@ export const NAIVE_TABLE = `
     PRIMARY KEY (source, id)
   )`;
 
-export async function naiveRun(databaseUrl: string, brokers: string[], topic: string, sample: number): Promise<{ eventsPerSecond: number; rows: number }> {
+export async function naiveRun(
+  databaseUrl: string,
+  brokers: string[],
+  topic: string,
+  sample: number,
+): Promise<{ eventsPerSecond: number; rows: number }> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const kafka = new Kafka({ clientId: 'bench-naive', brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `bench-naive-${process.pid}-${Date.now()}`, maxBytesPerPartition: 1 << 20 });
+  const consumer = kafka.consumer({
+    groupId: `bench-naive-${process.pid}-${Date.now()}`,
+    maxBytesPerPartition: 1 << 20,
+  });
   try {
     await db.query(NAIVE_TABLE);
     await consumer.connect();

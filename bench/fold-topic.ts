@@ -24,7 +24,12 @@ export async function topicSize(kafka: Kafka, topic: string): Promise<number | n
  * (Avro, keyed by organization, the schema header, no compression). A topic of the wrong size
  * (an interrupted fill) is dropped and filled again.
  */
-export async function ensureBenchTopic(kafka: Kafka, topic: string, shape: StreamShape, log: (line: string) => void): Promise<void> {
+export async function ensureBenchTopic(
+  kafka: Kafka,
+  topic: string,
+  shape: StreamShape,
+  log: (line: string) => void,
+): Promise<void> {
   const size = await topicSize(kafka, topic);
   if (size === shape.total) return;
   const admin = kafka.admin();
@@ -34,12 +39,19 @@ export async function ensureBenchTopic(kafka: Kafka, topic: string, shape: Strea
       await admin.deleteTopics({ topics: [topic] });
       await new Promise((r) => setTimeout(r, 2000));
     }
-    await admin.createTopics({ waitForLeaders: true, topics: [topicConfig(renamed(topicSpec('usage.events.v1'), topic))] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [topicConfig(renamed(topicSpec('usage.events.v1'), topic))],
+    });
   } finally {
     await admin.disconnect();
   }
   log(`fold: filling ${topic} with ${shape.total.toLocaleString('en-US')} events (once; kept for later runs)`);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
     const receivedAt = Date.now();
@@ -52,7 +64,11 @@ export async function ensureBenchTopic(kafka: Kafka, topic: string, shape: Strea
       if (pending.length >= IN_FLIGHT) await pending.shift();
     };
     for (const { event } of benchStream(shape)) {
-      batch.push({ key: event.org, value: encodeUsageEvent(event, receivedAt), headers: { schema: USAGE_EVENT_SCHEMA } });
+      batch.push({
+        key: event.org,
+        value: encodeUsageEvent(event, receivedAt),
+        headers: { schema: USAGE_EVENT_SCHEMA },
+      });
       if (batch.length === SEND_BATCH) await flush();
     }
     await flush();

@@ -11,7 +11,13 @@ import { naiveRun } from './fold-naive';
 import { ensureBenchTopic } from './fold-topic';
 import type { Benchmark, Figure } from './harness';
 
-const SHAPE: StreamShape = { total: 2_000_000, machines: 10_000, orgs: 40, intervalMinutes: 5, start: Date.UTC(2026, 0, 1) };
+const SHAPE: StreamShape = {
+  total: 2_000_000,
+  machines: 10_000,
+  orgs: 40,
+  intervalMinutes: 5,
+  start: Date.UTC(2026, 0, 1),
+};
 const TOPIC = 'bench.fold.usage.events.v1';
 const DLQ = 'bench.fold.usage.events.dlq.v1';
 const TEMPLATE = 'metering_bench_fold_template';
@@ -87,8 +93,11 @@ async function foldRun(url: string): Promise<{ rate: number; peakRss: number; co
     const end = await waitFolded(url, group, SHAPE.total, child);
     const metrics = await (await fetch(`${child.url}/metrics`)).text();
     const value = (name: string) => Number(metrics.match(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm'))?.[1] ?? NaN);
-    const commitMs = (value('aggregator_batch_commit_seconds_sum') / value('aggregator_batch_commit_seconds_count')) * 1000;
-    const distinct = await withClient(url, async (c) => Number((await c.query<{ n: string }>('SELECT sum(events) AS n FROM usage_hourly')).rows[0]!.n));
+    const commitMs =
+      (value('aggregator_batch_commit_seconds_sum') / value('aggregator_batch_commit_seconds_count')) * 1000;
+    const distinct = await withClient(url, async (c) =>
+      Number((await c.query<{ n: string }>('SELECT sum(events) AS n FROM usage_hourly')).rows[0]!.n),
+    );
     return { rate: (SHAPE.total * 1000) / (end - start), peakRss: child.peakRss, commitMs, distinct };
   } finally {
     await child.stop();
@@ -100,7 +109,9 @@ async function copyRun(url: string, input: CopyInput): Promise<{ seen: number; r
     await c.query(`CREATE TABLE copy_seen (day date NOT NULL, key uuid NOT NULL) PARTITION BY RANGE (day)`);
     await c.query(`CREATE TABLE copy_seen_d PARTITION OF copy_seen FOR VALUES FROM ('2000-01-01') TO ('2200-01-01')`);
     await c.query(`CREATE UNIQUE INDEX ON copy_seen_d (key)`);
-    await c.query(`CREATE TABLE copy_raw (source text, id text, time timestamptz, org text, app text, region text, sku text, resource text, quantity numeric)`);
+    await c.query(
+      `CREATE TABLE copy_raw (source text, id text, time timestamptz, org text, app text, region text, sku text, resource text, quantity numeric)`,
+    );
     let t = performance.now();
     await copyIn(c, 'COPY copy_seen (day, key) FROM STDIN', input.seen);
     const seen = (input.distinct * 1000) / (performance.now() - t);
@@ -121,9 +132,14 @@ export function foldBenchmark(): Benchmark {
       'into a fresh database with the real aggregator as a child process (`node dist/apps/aggregator/src/main.js`), timed from ready to every position stored, ' +
       'its resident memory sampled every 50 ms. Naive: one INSERT per raw event into an events table (autocommit, unique (source, id)), then GROUP BY ' +
       `date_trunc('hour', time), on the first ${NAIVE_SAMPLE.toLocaleString('en-US')} events, timing only the database statements. COPY: the distinct ` +
-      'events\' seen keys into a table shaped like seen_events, and the raw events into an unindexed table, as Postgres\' write ceiling.',
+      "events' seen keys into a table shaped like seen_events, and the raw events into an unindexed table, as Postgres' write ceiling.",
     goals: [
-      { figure: 'folded and committed', op: '>=', value: 100_000, text: 'at least 100,000 events/s folded and committed' },
+      {
+        figure: 'folded and committed',
+        op: '>=',
+        value: 100_000,
+        text: 'at least 100,000 events/s folded and committed',
+      },
       { figure: 'fold / naive', op: '>=', value: 20, text: 'at least 20 times the naive design' },
       { figure: 'aggregator peak RSS', op: '<=', value: 300, text: 'aggregator resident memory at most 300 MB' },
     ],
@@ -134,7 +150,10 @@ export function foldBenchmark(): Benchmark {
       await admin.connect();
       try {
         if (!(await admin.listTopics()).includes(DLQ)) {
-          await admin.createTopics({ waitForLeaders: true, topics: [topicConfig(renamed(topicSpec('usage.events.dlq.v1'), DLQ))] });
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: [topicConfig(renamed(topicSpec('usage.events.dlq.v1'), DLQ))],
+          });
         }
       } finally {
         await admin.disconnect();
@@ -146,7 +165,8 @@ export function foldBenchmark(): Benchmark {
       const name = `metering_bench_fold_${randomBytes(3).toString('hex')}`;
       try {
         const ours = await foldRun(await cloneDatabase(TEMPLATE, `${name}_a`));
-        if (ours.distinct !== input!.distinct) throw new Error(`folded ${ours.distinct} distinct events, expected ${input!.distinct}`);
+        if (ours.distinct !== input!.distinct)
+          throw new Error(`folded ${ours.distinct} distinct events, expected ${input!.distinct}`);
         const naive = await naiveRun(await cloneDatabase(TEMPLATE, `${name}_b`), brokers(), TOPIC, NAIVE_SAMPLE);
         const copy = await copyRun(await cloneDatabase(TEMPLATE, `${name}_c`), input!);
         return [

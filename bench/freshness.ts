@@ -28,12 +28,20 @@ export function freshnessBenchmark(): Benchmark {
     async setup() {
       const url = await freshDatabase(DB);
       stack = await startBenchStack('fresh', url, ['collector', 'aggregator', 'api']);
-      for (const slug of ['load', 'probe']) await benchCall(`${stack.url.api}/v1/orgs`, BENCH_OPERATOR_TOKEN, { slug, name: slug });
+      for (const slug of ['load', 'probe'])
+        await benchCall(`${stack.url.api}/v1/orgs`, BENCH_OPERATOR_TOKEN, { slug, name: slug });
       host = (await benchCall(`${stack.url.api}/v1/hosts`, BENCH_OPERATOR_TOKEN, { name: 'bench' })).token;
     },
     async run(): Promise<Figure[]> {
       run++;
-      const load = steadyLoad({ collector: stack.url.collector, token: host, org: 'load', rate: RATE, batch: 100, prefix: `r${run}-${Date.now()}` });
+      const load = steadyLoad({
+        collector: stack.url.collector,
+        token: host,
+        org: 'load',
+        rate: RATE,
+        batch: 100,
+        prefix: `r${run}-${Date.now()}`,
+      });
       const latencies: number[] = [];
       const until = Date.now() + SECONDS * 1000;
       await new Promise((r) => setTimeout(r, 1000)); // let the load reach its rate first
@@ -44,7 +52,14 @@ export function freshnessBenchmark(): Benchmark {
         const before = await counted(stack.url.api, window);
         probes++;
         await benchCall(`${stack.url.collector}/v1/events`, host, [
-          { specversion: '1.0', id: `probe-${probes}-${now}`, source: 'host/probe', type: 'ip.dedicated', time: new Date(now).toISOString(), data: { org: 'probe', resource: 'ip_1', region: 'ord', quantity: 1 } },
+          {
+            specversion: '1.0',
+            id: `probe-${probes}-${now}`,
+            source: 'host/probe',
+            type: 'ip.dedicated',
+            time: new Date(now).toISOString(),
+            data: { org: 'probe', resource: 'ip_1', region: 'ord', quantity: 1 },
+          },
         ]);
         const accepted = performance.now();
         while ((await counted(stack.url.api, window)) <= before) await new Promise((r) => setTimeout(r, 5));
@@ -67,6 +82,8 @@ export function freshnessBenchmark(): Benchmark {
 }
 
 async function counted(api: string, window: string): Promise<number> {
-  const body = (await benchCall(`${api}/v1/orgs/probe/usage?${window}`, BENCH_OPERATOR_TOKEN)) as { rows: { events: number }[] };
+  const body = (await benchCall(`${api}/v1/orgs/probe/usage?${window}`, BENCH_OPERATOR_TOKEN)) as {
+    rows: { events: number }[];
+  };
   return body.rows.reduce((s, r) => s + r.events, 0);
 }

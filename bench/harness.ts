@@ -70,7 +70,15 @@ export function summarize(runs: Figure[][]): Summary[] {
   return names.map((name) => {
     const samples = runs.map((r) => r.find((f) => f.name === name)?.value ?? Number.NaN);
     const first = runs[0]!.find((f) => f.name === name)!;
-    return { name, value: median(samples), min: Math.min(...samples), max: Math.max(...samples), unit: first.unit, better: first.better, samples };
+    return {
+      name,
+      value: median(samples),
+      min: Math.min(...samples),
+      max: Math.max(...samples),
+      unit: first.unit,
+      better: first.better,
+      samples,
+    };
   });
 }
 

@@ -13,7 +13,9 @@ export interface ProducerPerformanceResult {
 
 /** The broker's jars, where `npm run stack` put them (the same directory holds kafka-tools). */
 function kafkaLibs(): string {
-  const version = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(readFileSync(join(root, 'stack', 'pom.xml'), 'utf8'))?.[1];
+  const version = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(
+    readFileSync(join(root, 'stack', 'pom.xml'), 'utf8'),
+  )?.[1];
   if (!version) throw new Error('no <kafka.version> in stack/pom.xml');
   const home = process.env['METERING_HOME'] || join(homedir(), '.cache', 'usage-metering');
   return join(home, `kafka-${version}`, 'libs');
@@ -30,7 +32,12 @@ const SUMMARY = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\),
  * on the same broker: the ceiling any producer on this machine can reach. Same durability as
  * the collector: acks from all in-sync replicas, idempotent.
  */
-export function producerPerformance(brokers: readonly string[], topic: string, records: number, recordSize: number): Promise<ProducerPerformanceResult> {
+export function producerPerformance(
+  brokers: readonly string[],
+  topic: string,
+  records: number,
+  recordSize: number,
+): Promise<ProducerPerformanceResult> {
   const args = [
     '-Xmx512m',
     '-cp',

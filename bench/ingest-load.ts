@@ -17,7 +17,11 @@ function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ st
         port: url.port,
         path: '/v1/events',
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents-batch+json', 'content-length': body.length },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/cloudevents-batch+json',
+          'content-length': body.length,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -36,7 +40,12 @@ function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ st
  * body as soon as its previous one is answered. Every answer must be a 202 accepting every event:
  * a benchmark that counts refusals as throughput would measure nothing.
  */
-export async function postAll(baseUrl: string, token: string, bodies: readonly { body: Buffer; events: number }[], clients: number): Promise<LoadResult> {
+export async function postAll(
+  baseUrl: string,
+  token: string,
+  bodies: readonly { body: Buffer; events: number }[],
+  clients: number,
+): Promise<LoadResult> {
   const url = new URL(baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const latenciesMs: number[] = [];
@@ -50,7 +59,8 @@ export async function postAll(baseUrl: string, token: string, bodies: readonly {
           const t0 = process.hrtime.bigint();
           const res = await post(agent, url, token, bodies[i]!.body);
           latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          const answer = res.status === 202 ? (JSON.parse(res.text) as { accepted: number; rejected: unknown[] }) : null;
+          const answer =
+            res.status === 202 ? (JSON.parse(res.text) as { accepted: number; rejected: unknown[] }) : null;
           if (!answer || answer.accepted !== bodies[i]!.events || answer.rejected.length > 0) {
             throw new Error(`request ${i}: ${res.status} ${res.text.slice(0, 500)}`);
           }

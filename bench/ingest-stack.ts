@@ -38,12 +38,17 @@ async function admin<T>(fn: (c: Client) => Promise<T>, database = 'postgres'): P
   }
 }
 
-
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}:\n${output()}`);
-    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > deadline) throw new Error(`collector not ready within 60 s:\n${output()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -77,13 +82,21 @@ export async function startIngestStack(orgs: readonly string[]): Promise<IngestS
       await c.query('INSERT INTO organizations (slug, name) SELECT s, s FROM unnest($1::text[]) AS s', [orgs]);
       const hostId = newId('h');
       await c.query('INSERT INTO hosts (id, name) VALUES ($1, $2)', [hostId, 'bench-host']);
-      await c.query(`INSERT INTO tokens (id, hash, kind, host_id, name) VALUES ($1, $2, 'host', $3, $4)`, [newId('tok'), hashToken(hostToken), hostId, 'bench-host']);
+      await c.query(`INSERT INTO tokens (id, hash, kind, host_id, name) VALUES ($1, $2, 'host', $3, $4)`, [
+        newId('tok'),
+        hashToken(hostToken),
+        hostId,
+        'bench-host',
+      ]);
     }, database);
 
     const admin2 = kafka.admin();
     await admin2.connect();
     try {
-      await admin2.createTopics({ waitForLeaders: true, topics: [topic, perfTopic].map((t) => topicConfig(renamed(topicSpec('usage.events.v1'), t))) });
+      await admin2.createTopics({
+        waitForLeaders: true,
+        topics: [topic, perfTopic].map((t) => topicConfig(renamed(topicSpec('usage.events.v1'), t))),
+      });
     } finally {
       await admin2.disconnect();
     }

@@ -55,7 +55,14 @@ export function ingestBenchmark(): Benchmark {
       'with the settings of usage.events.v1). Then Kafka’s ProducerPerformance (Java client, acks=all, idempotent) sends ' +
       `${PERF_RECORDS.toLocaleString('en-US')} records of the same average Avro size to another such topic on the same broker: ` +
       'the ceiling. The ratio is ours ÷ theirs.',
-    goals: [{ figure: 'accepted events/s', op: '>=', value: 50_000, text: 'at least 50,000 events/s accepted, 8 hosts posting batches of 1,000' }],
+    goals: [
+      {
+        figure: 'accepted events/s',
+        op: '>=',
+        value: 50_000,
+        text: 'at least 50,000 events/s accepted, 8 hosts posting batches of 1,000',
+      },
+    ],
     async setup() {
       data = requestBodies();
       stack = await startIngestStack(ORGS);

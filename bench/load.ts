@@ -16,14 +16,29 @@ export function loadBatch(prefix: string, from: number, n: number, org: string, 
       source: `host/bench-${k % 16}`,
       type: 'machine.runtime',
       time,
-      data: { org, app: `app-${k % 3}`, resource: `m_${k % 10_000}`, region: REGIONS[k % REGIONS.length]!, size: SIZES[k % SIZES.length]!, quantity: 60 },
+      data: {
+        org,
+        app: `app-${k % 3}`,
+        resource: `m_${k % 10_000}`,
+        region: REGIONS[k % REGIONS.length]!,
+        size: SIZES[k % SIZES.length]!,
+        quantity: 60,
+      },
     };
   }
   return out;
 }
 
 /** Posts batches at a steady rate (events/s) until stopped; returns what was accepted. */
-export function steadyLoad(opts: { collector: string; token: string; org: string; rate: number; batch: number; prefix: string; maxInFlight?: number }) {
+export function steadyLoad(opts: {
+  collector: string;
+  token: string;
+  org: string;
+  rate: number;
+  batch: number;
+  prefix: string;
+  maxInFlight?: number;
+}) {
   let stopped = false;
   let sent = 0;
   let accepted = 0;

@@ -47,7 +47,11 @@ export function memoryBenchmark(): Benchmark {
           while (next < EVENTS) {
             const from = next;
             next += BATCH;
-            await benchCall(`${stack.url.collector}/v1/events`, host, loadBatch(prefix, from, BATCH, 'load', Date.now()));
+            await benchCall(
+              `${stack.url.collector}/v1/events`,
+              host,
+              loadBatch(prefix, from, BATCH, 'load', Date.now()),
+            );
           }
         }),
       );
@@ -73,7 +77,12 @@ export async function foldedToEnd(stack: BenchStack, databaseUrl: string): Promi
   const db = new Client({ connectionString: databaseUrl });
   await Promise.all([admin.connect(), db.connect()]);
   try {
-    await untilFolded({ admin, topic: stack.topics.usage, stored: () => storedPositions(db, stack.env['AGGREGATOR_GROUP']!, stack.topics.usage), timeoutMs: 600_000 });
+    await untilFolded({
+      admin,
+      topic: stack.topics.usage,
+      stored: () => storedPositions(db, stack.env['AGGREGATOR_GROUP']!, stack.topics.usage),
+      timeoutMs: 600_000,
+    });
   } finally {
     await Promise.all([admin.disconnect(), db.end()]);
   }

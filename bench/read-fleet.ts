@@ -67,7 +67,9 @@ export async function buildReadFleet(url: string, from: Date, to: Date): Promise
        SELECT (date_trunc('month', hour AT TIME ZONE 'UTC'))::date, org, sku, sum(quantity), sum(events) FROM usage_hourly GROUP BY 1, 2, 3`,
     );
     // A stored aggregator position, which the benchmark moves to stand for a fold.
-    await c.query(`INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ('bench-read', 'usage.events.v1', 0, 1)`);
+    await c.query(
+      `INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ('bench-read', 'usage.events.v1', 0, 1)`,
+    );
     await c.query('VACUUM ANALYZE usage_resource_hourly');
     await c.query('VACUUM ANALYZE usage_hourly');
     await c.query('VACUUM ANALYZE usage_monthly');

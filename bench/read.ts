@@ -20,7 +20,10 @@ const api = `http://127.0.0.1:${PORT}`;
 
 /** The last whole calendar month (UTC): what "Last month" on the dashboard shows. */
 function lastMonth(now = new Date()): { from: Date; to: Date } {
-  return { from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)) };
+  return {
+    from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)),
+    to: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
+  };
 }
 
 // node:http, not fetch: fetch inflates every gzipped answer in this process, and with 16
@@ -43,11 +46,15 @@ async function getRaw(url: string, token: string): Promise<number> {
 
 function getOnce(url: string, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpGet(url, { agent, headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' } }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = httpGet(
+      url,
+      { agent, headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' } },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -74,7 +81,12 @@ async function hammer(url: string, tokens: string[], each: number, seconds = Inf
 
 async function ready(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await fetch(`${api}/health/ready`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${api}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error(`the API was not ready in ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -100,14 +112,22 @@ export function readBenchmark(): Benchmark {
   const firstRender = async (): Promise<number> => {
     const page = await browser!.context.newPage();
     try {
-      const session = JSON.stringify({ token: tokens[0], org: READ_ORG, orgName: 'Fleet of 10,000', email: 'viewer-0@fleet.test', role: 'viewer' });
+      const session = JSON.stringify({
+        token: tokens[0],
+        org: READ_ORG,
+        orgName: 'Fleet of 10,000',
+        email: 'viewer-0@fleet.test',
+        role: 'viewer',
+      });
       await page.addInitScript(`sessionStorage.setItem('metering.session', ${JSON.stringify(session)})`);
       const t = performance.now();
       await page.goto(`${api}/#period=last-month`);
       await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 120_000 });
       const ms = performance.now() - t;
-      if ((await page.getAttribute('body', 'data-state')) !== 'ready') throw new Error(`the dashboard showed an error: ${await page.textContent('#error-banner')}`);
-      if ((await page.locator('#resources-body tr.resource').count()) !== 20) throw new Error('the dashboard did not list 20 resources');
+      if ((await page.getAttribute('body', 'data-state')) !== 'ready')
+        throw new Error(`the dashboard showed an error: ${await page.textContent('#error-banner')}`);
+      if ((await page.locator('#resources-body tr.resource').count()) !== 20)
+        throw new Error('the dashboard did not list 20 resources');
       return ms;
     } finally {
       await page.close();
@@ -133,18 +153,38 @@ export function readBenchmark(): Benchmark {
       );
     },
     goals: [
-      { figure: 'costs p99', op: '<=', value: 50, text: `p99 of a month's costs by region and SKU, hourly, under ${CLIENTS} clients at most 50 ms` },
-      { figure: 'usage p99', op: '<=', value: 50, text: `p99 of a month's usage by region and SKU, hourly, under ${CLIENTS} clients at most 50 ms` },
+      {
+        figure: 'costs p99',
+        op: '<=',
+        value: 50,
+        text: `p99 of a month's costs by region and SKU, hourly, under ${CLIENTS} clients at most 50 ms`,
+      },
+      {
+        figure: 'usage p99',
+        op: '<=',
+        value: 50,
+        text: `p99 of a month's usage by region and SKU, hourly, under ${CLIENTS} clients at most 50 ms`,
+      },
       { figure: 'first render', op: '<=', value: 1000, text: 'dashboard first render at most 1 s' },
     ],
     async setup() {
       url = await freshDatabase(DB);
       built = await buildReadFleet(url, month.from, month.to);
-      console.log(`read: built ${built.resourceRows} per-resource and ${built.hourlyRows} hourly rows in ${built.seconds.toFixed(0)} s`);
+      console.log(
+        `read: built ${built.resourceRows} per-resource and ${built.hourlyRows} hourly rows in ${built.seconds.toFixed(0)} s`,
+      );
       // e.g. BENCH_READ_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' to see where a read's time goes.
       const nodeArgs = (process.env['BENCH_READ_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
       server = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'apps', 'api', 'src', 'main.js')], {
-        env: { ...process.env, DATABASE_URL: asServiceRole(url), DATABASE_OWNER_URL: url, API_PORT: String(PORT), METERING_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', RATE_LIMIT_READ: '1000000' },
+        env: {
+          ...process.env,
+          DATABASE_URL: asServiceRole(url),
+          DATABASE_OWNER_URL: url,
+          API_PORT: String(PORT),
+          METERING_OPERATOR_TOKEN: OPERATOR,
+          LOG_LEVEL: 'warn',
+          RATE_LIMIT_READ: '1000000',
+        },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       await ready(60_000);

@@ -17,7 +17,10 @@ interface Stored {
 }
 
 function machine(): Record<string, string> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   return {
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
@@ -32,7 +35,9 @@ function machine(): Record<string, string> {
 
 /** Merges new results into docs/benchmarks.json (so one benchmark can be re-run alone) and rewrites the report. */
 export function writeReport(results: BenchResult[], extraMachine: Record<string, string> = {}): void {
-  const stored: Stored = existsSync(RESULTS_FILE) ? (JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Stored) : { machine: {}, results: {} };
+  const stored: Stored = existsSync(RESULTS_FILE)
+    ? (JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Stored)
+    : { machine: {}, results: {} };
   stored.machine = { ...stored.machine, ...machine(), ...extraMachine };
   for (const r of results) stored.results[r.name] = r;
   mkdirSync(join(root, 'docs'), { recursive: true });
@@ -57,12 +62,19 @@ function render(s: Stored): string {
     '',
   ];
   for (const r of Object.values(s.results)) {
-    lines.push(`## ${r.name}: ${r.title}`, '', `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.runs} measured runs. ${r.method}`, '');
+    lines.push(
+      `## ${r.name}: ${r.title}`,
+      '',
+      `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.runs} measured runs. ${r.method}`,
+      '',
+    );
     lines.push('| figure | median | min – max | unit |', '| --- | ---: | ---: | --- |');
-    for (const f of r.figures) lines.push(`| ${f.name} | ${fmt(f.value)} | ${fmt(f.min)} – ${fmt(f.max)} | ${f.unit} |`);
+    for (const f of r.figures)
+      lines.push(`| ${f.name} | ${fmt(f.value)} | ${fmt(f.min)} – ${fmt(f.max)} | ${f.unit} |`);
     if (r.goals.length > 0) {
       lines.push('', '| goal | median | met |', '| --- | ---: | :---: |');
-      for (const g of r.goals) lines.push(`| ${g.text} | ${g.median === null ? '—' : fmt(g.median)} | ${g.met ? 'yes' : '**no**'} |`);
+      for (const g of r.goals)
+        lines.push(`| ${g.text} | ${g.median === null ? '—' : fmt(g.median)} | ${g.met ? 'yes' : '**no**'} |`);
     }
     lines.push('');
   }

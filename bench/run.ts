@@ -9,7 +9,8 @@ import { writeReport } from './report';
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const unknown = wanted.filter((w) => !BENCHMARKS[w]);
-  if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   const names = wanted.length > 0 ? wanted : Object.keys(BENCHMARKS);
   const results = [];
   const failed: string[] = [];
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
       const result = await runBenchmark(bench, (line) => console.log(line));
       results.push(result);
       writeReport(results);
-      for (const g of result.goals) console.log(`${name}: goal ${g.text}: median ${g.median ?? '—'} → ${g.met ? 'met' : 'NOT met'}`);
+      for (const g of result.goals)
+        console.log(`${name}: goal ${g.text}: median ${g.median ?? '—'} → ${g.met ? 'met' : 'NOT met'}`);
     } catch (e) {
       failed.push(name);
       console.error(`${name}: FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

@@ -32,7 +32,10 @@ export function rssBytes(pid: number): number {
 async function ready(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${url} not ready in ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
@@ -45,7 +48,11 @@ async function ready(url: string, timeoutMs: number): Promise<void> {
  */
 export async function startBenchStack(name: string, databaseUrl: string, services: ServiceName[]): Promise<BenchStack> {
   const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
-  const topics = { usage: `bench.${name}.usage.events.v1`, dlq: `bench.${name}.usage.events.dlq.v1`, invoices: `bench.${name}.billing.invoices.v1` };
+  const topics = {
+    usage: `bench.${name}.usage.events.v1`,
+    dlq: `bench.${name}.usage.events.dlq.v1`,
+    invoices: `bench.${name}.billing.invoices.v1`,
+  };
   const kafka = createKafka(brokers.split(','), `bench-${name}`);
   const admin = kafka.admin();
   await admin.connect();
@@ -86,7 +93,10 @@ export async function startBenchStack(name: string, databaseUrl: string, service
     });
     children.set(s, child);
   }
-  const url = Object.fromEntries(Object.entries(PORTS).map(([s, p]) => [s, `http://127.0.0.1:${p}`])) as Record<ServiceName, string>;
+  const url = Object.fromEntries(Object.entries(PORTS).map(([s, p]) => [s, `http://127.0.0.1:${p}`])) as Record<
+    ServiceName,
+    string
+  >;
   await Promise.all(services.map((s) => ready(url[s], 60_000)));
   const pid = Object.fromEntries([...children].map(([s, c]) => [s, c.pid ?? 0])) as Record<ServiceName, number>;
   return {
@@ -115,10 +125,18 @@ export async function startBenchStack(name: string, databaseUrl: string, service
 }
 
 /** POST with the bench operator's or a given token; throws on an unexpected status. */
-export async function benchCall(url: string, token: string, body?: unknown, expect: number[] = [200, 201, 202]): Promise<any> {
+export async function benchCall(
+  url: string,
+  token: string,
+  body?: unknown,
+  expect: number[] = [200, 201, 202],
+): Promise<any> {
   const res = await fetch(url, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

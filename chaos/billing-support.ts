@@ -26,12 +26,19 @@ export interface CloseAnswer {
   invoices: Summary[];
 }
 /** An HTTP call as the operator that never throws: the status and the parsed body. */
-export async function call(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: any; ms: number }> {
+export async function call(
+  url: string,
+  method = 'GET',
+  body?: unknown,
+): Promise<{ status: number; body: any; ms: number }> {
   const t = Date.now();
   try {
     const res = await fetch(url, {
       method,
-      headers: { authorization: `Bearer ${CHAOS_OPERATOR_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${CHAOS_OPERATOR_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(600_000),
     });
@@ -57,8 +64,17 @@ export function stackConfig(stack: ChaosStack): MeteringConfig {
 export async function verifyFigure(stack: ChaosStack): Promise<{ ok: boolean; text: string; seconds: number }> {
   try {
     const report = await verify(stackConfig(stack), { log: () => undefined } as unknown as Logger);
-    const text = report.periods.map((p) => `${p.period}: ${p.matched}/${p.invoices} hash the same${p.mismatched.length + p.missing.length + p.extra.length > 0 ? ` (differ: ${[...p.mismatched, ...p.missing, ...p.extra].join(', ')})` : ''}`).join('; ');
-    return { ok: report.ok && report.periods.length > 0, text: `${report.ok ? 'verified' : 'MISMATCH'}: ${text}`, seconds: report.seconds };
+    const text = report.periods
+      .map(
+        (p) =>
+          `${p.period}: ${p.matched}/${p.invoices} hash the same${p.mismatched.length + p.missing.length + p.extra.length > 0 ? ` (differ: ${[...p.mismatched, ...p.missing, ...p.extra].join(', ')})` : ''}`,
+      )
+      .join('; ');
+    return {
+      ok: report.ok && report.periods.length > 0,
+      text: `${report.ok ? 'verified' : 'MISMATCH'}: ${text}`,
+      seconds: report.seconds,
+    };
   } catch (e) {
     return { ok: false, text: `verify failed: ${String(e).slice(0, 300)}`, seconds: 0 };
   }
@@ -85,11 +101,18 @@ export function retries(...all: Hosts[]): Record<string, number> {
   return out;
 }
 
-
 /** The named checks that failed, and the figures that say so: how many passed, and which did not and why. */
-export function verdict(checks: Record<string, boolean>, problems: readonly string[]): { failed: string[]; summary: Record<string, string> } {
-  const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
-  const summary: Record<string, string> = { checks: `${Object.keys(checks).length - failed.length}/${Object.keys(checks).length} passed` };
-  if (failed.length > 0) Object.assign(summary, { 'failed checks': failed.join('; '), problems: problems.slice(0, 10).join('; ') });
+export function verdict(
+  checks: Record<string, boolean>,
+  problems: readonly string[],
+): { failed: string[]; summary: Record<string, string> } {
+  const failed = Object.entries(checks)
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name);
+  const summary: Record<string, string> = {
+    checks: `${Object.keys(checks).length - failed.length}/${Object.keys(checks).length} passed`,
+  };
+  if (failed.length > 0)
+    Object.assign(summary, { 'failed checks': failed.join('; '), problems: problems.slice(0, 10).join('; ') });
   return { failed, summary };
 }

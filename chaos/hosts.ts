@@ -49,7 +49,14 @@ export class Hosts {
       source: `host/chaos-${k % 16}`,
       type: 'machine.runtime',
       time: new Date(time).toISOString(),
-      data: { org: this.orgs[k % this.orgs.length]!, app: `app-${k % 3}`, resource: `m_${k % 1000}`, region: REGIONS[k % REGIONS.length]!, size: SIZES[k % SIZES.length]!, quantity: 60 },
+      data: {
+        org: this.orgs[k % this.orgs.length]!,
+        app: `app-${k % 3}`,
+        resource: `m_${k % 1000}`,
+        region: REGIONS[k % REGIONS.length]!,
+        size: SIZES[k % SIZES.length]!,
+        quantity: 60,
+      },
     };
   }
 
@@ -93,10 +100,19 @@ export class Hosts {
   /** `concurrency` hosts sending `total` events in batches of `size`; `time` gives each batch's event time. */
   /** Answers in the 5xx range other than 503: an outage must read as "try again", never as a fault of the server. */
   get serverFaults(): number {
-    return Object.entries(this.stats.retries).reduce((n, [status, count]) => (/^5\d\d$/.test(status) && status !== '503' ? n + count : n), 0);
+    return Object.entries(this.stats.retries).reduce(
+      (n, [status, count]) => (/^5\d\d$/.test(status) && status !== '503' ? n + count : n),
+      0,
+    );
   }
 
-  async flow(total: number, size: number, concurrency: number, time: (batchIndex: number) => number = () => Date.now(), ratePerSecond = Infinity): Promise<void> {
+  async flow(
+    total: number,
+    size: number,
+    concurrency: number,
+    time: (batchIndex: number) => number = () => Date.now(),
+    ratePerSecond = Infinity,
+  ): Promise<void> {
     const started = Date.now();
     let sent = 0;
     let index = 0;
@@ -130,17 +146,22 @@ export class Hosts {
         const text = await res.text();
         if (res.status === 202) {
           const answer = JSON.parse(text) as { accepted: number; rejected: unknown[] };
-          if (answer.accepted !== events.length) throw new Error(`the collector rejected part of a valid batch: ${text.slice(0, 300)}`);
+          if (answer.accepted !== events.length)
+            throw new Error(`the collector rejected part of a valid batch: ${text.slice(0, 300)}`);
           return;
         }
-        if (res.status !== 503 && res.status !== 429 && res.status < 500) throw new Error(`the collector answered ${res.status} to a valid batch: ${text.slice(0, 300)}`);
+        if (res.status !== 503 && res.status !== 429 && res.status < 500)
+          throw new Error(`the collector answered ${res.status} to a valid batch: ${text.slice(0, 300)}`);
         status = String(res.status);
         retryAfter = Number(res.headers.get('retry-after') ?? 0);
       } catch (e) {
         if (e instanceof Error && e.message.startsWith('the collector')) throw e;
       }
       this.stats.retries[status] = (this.stats.retries[status] ?? 0) + 1;
-      if (Date.now() > giveUp) throw new Error(`a batch was not accepted within ${this.opts.giveUpAfterMs ?? 300_000} ms (last answer: ${status})`);
+      if (Date.now() > giveUp)
+        throw new Error(
+          `a batch was not accepted within ${this.opts.giveUpAfterMs ?? 300_000} ms (last answer: ${status})`,
+        );
       await sleep(Math.max(retryAfter * 1000 * (0.5 + Math.random() / 2), backoff * (0.5 + Math.random())));
       backoff = Math.min(backoff * 2, 2_000);
     }

@@ -14,7 +14,11 @@ export interface Tally {
  * Every distinct event the hosts had acknowledged is in the hourly projection exactly once:
  * compared per (org, hour, SKU) cell, in events and in seconds.
  */
-export async function projectionTally(pool: Pool, hosts: Pick<Hosts, 'expected'>, orgs: readonly string[]): Promise<Tally> {
+export async function projectionTally(
+  pool: Pool,
+  hosts: Pick<Hosts, 'expected'>,
+  orgs: readonly string[],
+): Promise<Tally> {
   const expected = hosts.expected();
   const { rows } = await pool.query<{ key: string; events: string; quantity: string }>(
     `SELECT org || '|' || to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"') || '|' || sku AS key,
@@ -29,7 +33,10 @@ export async function projectionTally(pool: Pool, hosts: Pick<Hosts, 'expected'>
     const g = got.get(key) ?? { events: 0, quantity: 0 };
     tally.events += e.events;
     // A cell whose seconds disagree with its count is wrong even when the counts match.
-    const diff = Math.abs(g.quantity - e.quantity) / 60 >= Math.abs(g.events - e.events) ? (g.quantity - e.quantity) / 60 : g.events - e.events;
+    const diff =
+      Math.abs(g.quantity - e.quantity) / 60 >= Math.abs(g.events - e.events)
+        ? (g.quantity - e.quantity) / 60
+        : g.events - e.events;
     if (diff < 0) tally.lost += -diff;
     else tally.doubleCounted += diff;
   }
@@ -68,9 +75,15 @@ export async function invoiceTally(pool: Pool, orgs: readonly string[], periods:
 
 /** Invoice and credit note numbers: gapless from 1 and none repeated. */
 export async function numbering(pool: Pool): Promise<{ documents: number; gapless: boolean }> {
-  const { rows } = await pool.query<{ seq: string }>('SELECT seq::text FROM invoices UNION ALL SELECT seq::text FROM credit_notes ORDER BY 1');
+  const { rows } = await pool.query<{ seq: string }>(
+    'SELECT seq::text FROM invoices UNION ALL SELECT seq::text FROM credit_notes ORDER BY 1',
+  );
   const seqs = rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
   return { documents: seqs.length, gapless: seqs.every((s, i) => s === i + 1) };
 }
 
-export const sum = (a: Tally, b: Tally): Tally => ({ events: a.events + b.events, lost: a.lost + b.lost, doubleCounted: a.doubleCounted + b.doubleCounted });
+export const sum = (a: Tally, b: Tally): Tally => ({
+  events: a.events + b.events,
+  lost: a.lost + b.lost,
+  doubleCounted: a.doubleCounted + b.doubleCounted,
+});

@@ -34,7 +34,9 @@ export interface PrivateBroker {
 }
 
 function kafkaLibs(): string {
-  const version = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(readFileSync(join(root, 'stack', 'pom.xml'), 'utf8'))?.[1];
+  const version = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(
+    readFileSync(join(root, 'stack', 'pom.xml'), 'utf8'),
+  )?.[1];
   const home = process.env['METERING_HOME'] || join(homedir(), '.cache', 'usage-metering');
   const libs = join(home, `kafka-${version}`, 'libs');
   if (!existsSync(join(libs, '.complete.json'))) {
@@ -47,10 +49,14 @@ function kafkaLibs(): string {
 
 const java = () => (process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java');
 
-
 /** stack/server.properties with its placeholders filled, so the private broker runs the stack's settings. */
 function serverProperties(port: number, controllerPort: number, dataDir: string): string {
-  const values: Record<string, string> = { KAFKA_HOST: '127.0.0.1', KAFKA_PORT: String(port), CONTROLLER_PORT: String(controllerPort), LOG_DIRS: dataDir };
+  const values: Record<string, string> = {
+    KAFKA_HOST: '127.0.0.1',
+    KAFKA_PORT: String(port),
+    CONTROLLER_PORT: String(controllerPort),
+    LOG_DIRS: dataDir,
+  };
   return readFileSync(join(root, 'stack', 'server.properties'), 'utf8')
     .split('\n')
     .filter((line) => !/^\s*#/.test(line))
@@ -67,7 +73,13 @@ log4j.logger.kafka.request.logger=WARN
 `;
 
 async function answers(brokers: string[]): Promise<boolean> {
-  const admin = new Kafka({ clientId: 'private-broker-probe', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    clientId: 'private-broker-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     return (await admin.describeCluster()).brokers.length > 0;
@@ -92,7 +104,9 @@ export async function createPrivateBroker(): Promise<PrivateBroker> {
   const jvm = [`-Dlog4j.configuration=${pathToFileURL(log4j).href}`, `-Dkafka.logs.dir=${logsDir}`, '-cp', libs];
   let clusterId = randomBytes(16).toString('base64url');
   while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
-  const format = spawnSync(java(), [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], { encoding: 'utf8' });
+  const format = spawnSync(java(), [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], {
+    encoding: 'utf8',
+  });
   if (format.status !== 0) throw new Error(`formatting the private broker failed: ${format.stdout}${format.stderr}`);
 
   const brokers = [`127.0.0.1:${port}`];
@@ -122,14 +136,20 @@ export async function createPrivateBroker(): Promise<PrivateBroker> {
     brokers,
     logTail,
     async start() {
-      if (child && child.exitCode === null && child.signalCode === null) throw new Error('the private broker is already running');
+      if (child && child.exitCode === null && child.signalCode === null)
+        throw new Error('the private broker is already running');
       const fd = openSync(stdout, 'a');
-      const c = spawn(java(), ['-Xmx384m', '-Xms384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', props], { stdio: ['ignore', fd, fd] });
+      const c = spawn(
+        java(),
+        ['-Xmx384m', '-Xms384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', props],
+        { stdio: ['ignore', fd, fd] },
+      );
       closeSync(fd);
       child = c;
       const deadline = Date.now() + 120_000;
       while (!(await answers(brokers))) {
-        if (c.exitCode !== null || c.signalCode !== null) throw new Error(`the private broker exited (${c.exitCode ?? c.signalCode}):\n${logTail()}`);
+        if (c.exitCode !== null || c.signalCode !== null)
+          throw new Error(`the private broker exited (${c.exitCode ?? c.signalCode}):\n${logTail()}`);
         if (Date.now() > deadline) throw new Error(`the private broker did not answer within 120 s:\n${logTail()}`);
         await new Promise((r) => setTimeout(r, 250));
       }

@@ -52,7 +52,11 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
     chownSync(dir, uid, gid);
   }
   chmodSync(dir, 0o700);
-  run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'], 'initdb');
+  run(
+    join(bin, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'],
+    'initdb',
+  );
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200`;
   const pgCtl = (args: string[], what: string) => run(join(bin, 'pg_ctl'), ['-D', data, ...args], what);
   let running = false;

@@ -24,7 +24,9 @@ export interface ScenarioResult {
 
 /** Merges results into docs/reliability.json and rewrites docs/RELIABILITY.md. */
 export function writeReliabilityReport(results: ScenarioResult[], order: readonly string[] = []): void {
-  const read: Record<string, ScenarioResult> = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, ScenarioResult>) : {};
+  const read: Record<string, ScenarioResult> = existsSync(RESULTS)
+    ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, ScenarioResult>)
+    : {};
   for (const r of results) read[r.name] = r;
   // In the order the runner lists the scenarios, whatever order they were last run in.
   const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
@@ -43,13 +45,15 @@ export function writeReliabilityReport(results: ScenarioResult[], order: readonl
     '| scenario | events | faults injected | recovered | lost | double-counted | result |',
     '| --- | ---: | --- | :---: | ---: | ---: | :---: |',
     ...Object.values(stored).map(
-      (r) => `| ${r.name} | ${r.events.toLocaleString('en-US')} | ${r.faults} | ${r.recovered ? 'yes' : '**no**'} | ${r.lost} | ${r.doubleCounted} | ${r.passed ? 'pass' : '**FAIL**'} |`,
+      (r) =>
+        `| ${r.name} | ${r.events.toLocaleString('en-US')} | ${r.faults} | ${r.recovered ? 'yes' : '**no**'} | ${r.lost} | ${r.doubleCounted} | ${r.passed ? 'pass' : '**FAIL**'} |`,
     ),
     '',
   ];
   for (const r of Object.values(stored)) {
     lines.push(`## ${r.name}: ${r.title}`, '', `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC. ${r.faults}`, '');
-    for (const [k, v] of Object.entries(r.figures)) lines.push(`- ${k}: ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`);
+    for (const [k, v] of Object.entries(r.figures))
+      lines.push(`- ${k}: ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`);
     lines.push('');
   }
   lines.push(

@@ -8,7 +8,8 @@ import { FULL_SIZE, SCENARIOS } from './scenarios';
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const unknown = wanted.filter((w) => !SCENARIOS[w]);
-  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const scale = Number(process.env['CHAOS_SCALE'] ?? 1);
   let failed = 0;
   for (const name of wanted.length > 0 ? wanted : Object.keys(SCENARIOS).filter((s) => s !== 'soak')) {
@@ -23,7 +24,9 @@ async function main(): Promise<void> {
       continue;
     }
     if (scale === 1) writeReliabilityReport([result], Object.keys(SCENARIOS));
-    console.log(`chaos: ${name}: ${result.passed ? 'pass' : 'FAIL'} in ${Math.round((Date.now() - t) / 1000)} s (events ${result.events}, lost ${result.lost}, double-counted ${result.doubleCounted})`);
+    console.log(
+      `chaos: ${name}: ${result.passed ? 'pass' : 'FAIL'} in ${Math.round((Date.now() - t) / 1000)} s (events ${result.events}, lost ${result.lost}, double-counted ${result.doubleCounted})`,
+    );
     console.log(JSON.stringify(result.figures, null, 2));
     if (!result.passed) failed++;
   }

@@ -37,21 +37,33 @@ export async function soak(): Promise<ScenarioResult> {
   try {
     await benchCall(`${stack.url.api}/v1/orgs`, BENCH_OPERATOR_TOKEN, { slug: 'load', name: 'load' });
     const host = (await benchCall(`${stack.url.api}/v1/hosts`, BENCH_OPERATOR_TOKEN, { name: 'soak' })).token as string;
-    const lag = () => foldLag(admin, stack.topics.usage, () => storedPositions(db, stack.env['AGGREGATOR_GROUP']!, stack.topics.usage));
+    const lag = () =>
+      foldLag(admin, stack.topics.usage, () => storedPositions(db, stack.env['AGGREGATOR_GROUP']!, stack.topics.usage));
     const started = Date.now();
-    const load = steadyLoad({ collector: stack.url.collector, token: host, org: 'load', rate, batch: 500, prefix: `soak-${started}` });
+    const load = steadyLoad({
+      collector: stack.url.collector,
+      token: host,
+      org: 'load',
+      rate,
+      batch: 500,
+      prefix: `soak-${started}`,
+    });
     while (Date.now() - started < seconds * 1000) {
       await new Promise((r) => setTimeout(r, 10_000));
       const rss = Object.fromEntries(SERVICES.map((s) => [s, rssBytes(stack.pid[s])])) as Record<ServiceName, number>;
       samples.push({ at: (Date.now() - started) / 1000, rss, lag: await lag() });
       const last = samples[samples.length - 1]!;
-      console.log(`soak ${Math.round(last.at)} s: lag ${last.lag}, rss ${SERVICES.map((s) => `${s} ${Math.round(rss[s] / 2 ** 20)} MB`).join(', ')}`);
+      console.log(
+        `soak ${Math.round(last.at)} s: lag ${last.lag}, rss ${SERVICES.map((s) => `${s} ${Math.round(rss[s] / 2 ** 20)} MB`).join(', ')}`,
+      );
     }
     const { accepted, seconds: ran } = await load.stop();
     // Let the fold catch up, then check every accepted event is counted once.
     const deadline = Date.now() + 120_000;
     while ((await lag()) > 0n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    const { rows } = await db.query<{ events: string }>(`SELECT coalesce(sum(events), 0)::text AS events FROM usage_hourly WHERE org = 'load'`);
+    const { rows } = await db.query<{ events: string }>(
+      `SELECT coalesce(sum(events), 0)::text AS events FROM usage_hourly WHERE org = 'load'`,
+    );
     const counted = Number(rows[0]!.events);
     const steady = samples.filter((s) => s.at >= warmup);
     const tenth = Math.max(1, Math.floor(steady.length / 10));
@@ -70,7 +82,8 @@ export async function soak(): Promise<ScenarioResult> {
     for (const s of SERVICES) {
       const a = mean(first.map((x) => x.rss[s])) / 2 ** 20;
       const b = mean(last.map((x) => x.rss[s])) / 2 ** 20;
-      figures[`${s} RSS first → last tenth (MB)`] = `${a.toFixed(0)} → ${b.toFixed(0)} (${(((b - a) / a) * 100).toFixed(1)}%)`;
+      figures[`${s} RSS first → last tenth (MB)`] =
+        `${a.toFixed(0)} → ${b.toFixed(0)} (${(((b - a) / a) * 100).toFixed(1)}%)`;
       if (b > a * 1.1) memoryFlat = false;
     }
     const lagFlat = mean(last.map((s) => Number(s.lag))) <= mean(first.map((s) => Number(s.lag))) + rate;

@@ -14,7 +14,12 @@ import type { PrivatePostgres } from './private-postgres';
 export type ServiceName = 'collector' | 'aggregator' | 'invoicing' | 'api';
 export const CHAOS_OPERATOR_TOKEN = 'chaos-operator-token-0123456789';
 
-const PORT_VARIABLE: Record<ServiceName, string> = { collector: 'COLLECTOR_PORT', aggregator: 'AGGREGATOR_PORT', invoicing: 'INVOICING_PORT', api: 'API_PORT' };
+const PORT_VARIABLE: Record<ServiceName, string> = {
+  collector: 'COLLECTOR_PORT',
+  aggregator: 'AGGREGATOR_PORT',
+  invoicing: 'INVOICING_PORT',
+  api: 'API_PORT',
+};
 
 /** The built entry point beside this module when it runs built, or the repository's dist/ when it runs from source. */
 function mainOf(service: ServiceName): string {
@@ -70,7 +75,13 @@ export class ServiceProcess {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!this.running) throw new Error(`${this.name} exited while starting:\n${this.logs()}`);
-      if (await fetch(`${this.url}/health/ready`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`${this.url}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       if (Date.now() > deadline) throw new Error(`${this.name} not ready in ${timeoutMs} ms:\n${this.logs()}`);
       await sleep(100);
     }
@@ -141,7 +152,11 @@ export class ChaosStack {
     const ownerUrl = await freshDatabase(opts.postgres ? opts.postgres.url('postgres') : ownerBase(), database);
     const serviceUrl = asServiceRole(ownerUrl);
     const brokers = opts.broker?.brokers ?? (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
-    const topics = { usage: `chaos.${opts.name}.${stamp}.usage.v1`, dlq: `chaos.${opts.name}.${stamp}.dlq.v1`, invoices: `chaos.${opts.name}.${stamp}.invoices.v1` };
+    const topics = {
+      usage: `chaos.${opts.name}.${stamp}.usage.v1`,
+      dlq: `chaos.${opts.name}.${stamp}.dlq.v1`,
+      invoices: `chaos.${opts.name}.${stamp}.invoices.v1`,
+    };
     const kafka = createKafka(brokers, `chaos-${opts.name}`);
     const admin = kafka.admin();
     await admin.connect();
@@ -169,7 +184,17 @@ export class ChaosStack {
       RATE_LIMIT_READ: '1000000',
       ...opts.env,
     };
-    const stack = new ChaosStack(opts.name, ownerUrl, serviceUrl, brokers, topics, group, kafka, createPool(ownerUrl, { max: 4 }), env);
+    const stack = new ChaosStack(
+      opts.name,
+      ownerUrl,
+      serviceUrl,
+      brokers,
+      topics,
+      group,
+      kafka,
+      createPool(ownerUrl, { max: 4 }),
+      env,
+    );
     try {
       for (const s of opts.services) await stack.spawn(s);
     } catch (e) {
@@ -205,7 +230,8 @@ export class ChaosStack {
   /** Organizations and one host, through the API as the operator makes them; the host's token. */
   async seed(orgs: readonly string[]): Promise<string> {
     for (const slug of orgs) await operatorCall(`${this.url('api')}/v1/orgs`, { slug, name: slug });
-    return ((await operatorCall(`${this.url('api')}/v1/hosts`, { name: `chaos-${this.name}` })) as { token: string }).token;
+    return ((await operatorCall(`${this.url('api')}/v1/hosts`, { name: `chaos-${this.name}` })) as { token: string })
+      .token;
   }
 
   /** Resolves once the stored positions of the aggregator reach the end of the usage topic. */
@@ -213,7 +239,12 @@ export class ChaosStack {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await untilFolded({ admin, topic: this.topics.usage, stored: () => storedPositions(this.pool, this.group, this.topics.usage), timeoutMs });
+      await untilFolded({
+        admin,
+        topic: this.topics.usage,
+        stored: () => storedPositions(this.pool, this.group, this.topics.usage),
+        timeoutMs,
+      });
     } finally {
       await admin.disconnect();
     }
@@ -231,17 +262,25 @@ export class ChaosStack {
     await admin.connect().catch(() => undefined);
     await admin.deleteTopics({ topics: Object.values(this.topics) }).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    if (!opts.keepDatabase) await dropDatabase(this.ownerUrl, new URL(this.ownerUrl).pathname.slice(1)).catch(() => undefined);
+    if (!opts.keepDatabase)
+      await dropDatabase(this.ownerUrl, new URL(this.ownerUrl).pathname.slice(1)).catch(() => undefined);
   }
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A call as the operator; throws on anything but 2xx. */
-export async function operatorCall(url: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<unknown> {
+export async function operatorCall(
+  url: string,
+  body?: unknown,
+  method = body === undefined ? 'GET' : 'POST',
+): Promise<unknown> {
   const res = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${CHAOS_OPERATOR_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${CHAOS_OPERATOR_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

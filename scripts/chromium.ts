@@ -19,7 +19,10 @@ const ARGS = [
 ];
 
 function aptGet(args: string[]): void {
-  execFileSync('apt-get', args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 /**
@@ -28,7 +31,8 @@ function aptGet(args: string[]): void {
  */
 export function ensureChromium(): string {
   if (existsSync(CHROMIUM)) return CHROMIUM;
-  if (process.getuid?.() !== 0) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) as root`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) as root`);
   const install = ['install', '-y', '-qq', '--no-install-recommends', 'chromium'];
   try {
     aptGet(install);
@@ -49,7 +53,13 @@ export interface Browser {
 export async function launchChromium(viewport = { width: 1360, height: 900 }): Promise<Browser> {
   const executablePath = ensureChromium();
   const profile = mkdtempSync(join(tmpdir(), 'metering-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: ARGS, viewport, acceptDownloads: true });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: ARGS,
+    viewport,
+    acceptDownloads: true,
+  });
   return {
     context,
     async close() {

@@ -49,7 +49,10 @@ const op = config.operatorToken;
 async function call(u: string, token: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(u, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -58,7 +61,12 @@ async function call(u: string, token: string, body?: unknown): Promise<{ status:
 
 async function allReady(): Promise<boolean> {
   const answers = await Promise.all(
-    Object.values(url).map((u) => fetch(`${u}/health/ready`).then((r) => r.ok, () => false)),
+    Object.values(url).map((u) =>
+      fetch(`${u}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    ),
   );
   return answers.every(Boolean);
 }
@@ -69,7 +77,9 @@ async function startServices(logFile: string): Promise<ChildProcess | null> {
     return null;
   }
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'services.mjs')], { stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'services.mjs')], {
+    stdio: ['ignore', fd, fd],
+  });
   closeSync(fd);
   const deadline = Date.now() + 60_000;
   while (!(await allReady())) {
@@ -83,7 +93,10 @@ async function startServices(logFile: string): Promise<ChildProcess | null> {
   return child;
 }
 
-async function postAll(events: Iterable<HostEvent>, tokens: Map<string, string>): Promise<{ posted: number; rejected: number }> {
+async function postAll(
+  events: Iterable<HostEvent>,
+  tokens: Map<string, string>,
+): Promise<{ posted: number; rejected: number }> {
   const buffers = new Map<string, HostEvent[]>();
   const inFlight = new Set<Promise<void>>();
   let posted = 0;
@@ -98,7 +111,8 @@ async function postAll(events: Iterable<HostEvent>, tokens: Map<string, string>)
         return;
       }
       // 503: Kafka unavailable; re-sending the whole batch is safe (deduplicated by source and id).
-      if (res.status !== 503 || attempt >= 10) throw new Error(`POST /v1/events: ${res.status} ${JSON.stringify(res.json)}`);
+      if (res.status !== 503 || attempt >= 10)
+        throw new Error(`POST /v1/events: ${res.status} ${JSON.stringify(res.json)}`);
       await new Promise((r) => setTimeout(r, 1000 * attempt));
     }
   };
@@ -133,7 +147,8 @@ async function main(): Promise<void> {
 
   for (const [slug, name] of ORGS) {
     const res = await call(`${url.api}/v1/orgs`, op, { slug, name });
-    if (res.status !== 201 && res.status !== 409) throw new Error(`POST /v1/orgs: ${res.status} ${JSON.stringify(res.json)}`);
+    if (res.status !== 201 && res.status !== 409)
+      throw new Error(`POST /v1/orgs: ${res.status} ${JSON.stringify(res.json)}`);
   }
   const fleet = simulateFleet({ machines, orgs: ORGS.map(([s]) => s) });
   const tokens = new Map<string, string>();
@@ -145,18 +160,29 @@ async function main(): Promise<void> {
   const toHour = Math.floor(Date.now() / HOUR) * HOUR;
   const fromHour = toHour - days * 24 * HOUR;
   const started = Date.now();
-  console.log(`replaying ${machines.toLocaleString('en-US')} machines x ${days} days (${new Date(fromHour).toISOString()} .. ${new Date(toHour).toISOString()}) through the collector`);
+  console.log(
+    `replaying ${machines.toLocaleString('en-US')} machines x ${days} days (${new Date(fromHour).toISOString()} .. ${new Date(toHour).toISOString()}) through the collector`,
+  );
   const { posted, rejected } = await postAll(fleetEvents(fleet, fromHour, toHour), tokens);
   const postSeconds = (Date.now() - started) / 1000;
-  console.log(`posted ${posted.toLocaleString('en-US')} events in ${postSeconds.toFixed(1)} s (${Math.round(posted / postSeconds).toLocaleString('en-US')} events/s), ${rejected} rejected`);
+  console.log(
+    `posted ${posted.toLocaleString('en-US')} events in ${postSeconds.toFixed(1)} s (${Math.round(posted / postSeconds).toLocaleString('en-US')} events/s), ${rejected} rejected`,
+  );
 
   const window = `from=${new Date(fromHour).toISOString()}&to=${new Date(toHour).toISOString()}&granularity=month&group_by=region`;
-  const usageOf = async (org: string) => (await call(`${url.api}/v1/orgs/${org}/usage?${window}`, op)).json.rows as { region: string; sku: string; quantity: string; events: number }[];
+  const usageOf = async (org: string) =>
+    (await call(`${url.api}/v1/orgs/${org}/usage?${window}`, op)).json.rows as {
+      region: string;
+      sku: string;
+      quantity: string;
+      events: number;
+    }[];
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
     const counted = (await Promise.all(ORGS.map(([o]) => usageOf(o)))).flat().reduce((s, r) => s + r.events, 0);
     if (counted >= posted) break;
-    if (Date.now() > deadline) throw new Error(`the aggregator folded ${counted} of ${posted} events in 15 minutes; see the services log`);
+    if (Date.now() > deadline)
+      throw new Error(`the aggregator folded ${counted} of ${posted} events in 15 minutes; see the services log`);
     await new Promise((r) => setTimeout(r, 500));
   }
   console.log(`folded into the projections ${((Date.now() - started) / 1000).toFixed(1)} s after the first post\n`);
@@ -165,16 +191,22 @@ async function main(): Promise<void> {
     const rows = await usageOf(org);
     const continents = new Set(rows.map((r) => continentOf(r.region)?.code ?? '?'));
     const ms = fleet.filter((m) => m.org === org).length;
-    console.log(`${name} (${org}): ${ms.toLocaleString('en-US')} machines in ${new Set(rows.map((r) => r.region)).size} regions on ${[...continents].sort().join(', ')}; ${rows.reduce((s, r) => s + r.events, 0).toLocaleString('en-US')} events`);
+    console.log(
+      `${name} (${org}): ${ms.toLocaleString('en-US')} machines in ${new Set(rows.map((r) => r.region)).size} regions on ${[...continents].sort().join(', ')}; ${rows.reduce((s, r) => s + r.events, 0).toLocaleString('en-US')} events`,
+    );
   }
 
   // The last full month: the part of it inside the replayed window is what it bills.
-  const period = new Date(Date.UTC(new Date(toHour).getUTCFullYear(), new Date(toHour).getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+  const period = new Date(Date.UTC(new Date(toHour).getUTCFullYear(), new Date(toHour).getUTCMonth() - 1, 1))
+    .toISOString()
+    .slice(0, 7);
   const close = await call(`${url.invoicing}/v1/billing/periods/${period}/close`, op, {});
   if (close.status !== 200) throw new Error(`closing ${period}: ${close.status} ${JSON.stringify(close.json)}`);
   const invoices = close.json.invoices as { number: string; org: string; total: string }[];
   const total = sumDec(invoices.map((i) => Dec.of(i.total)));
-  console.log(`\nclosed ${period}: ${invoices.length} invoices (${close.json.created} new), together ${formatUsd(total)}`);
+  console.log(
+    `\nclosed ${period}: ${invoices.length} invoices (${close.json.created} new), together ${formatUsd(total)}`,
+  );
   for (const i of invoices) console.log(`  ${i.number}  ${i.org.padEnd(12)} ${formatUsd(i.total).padStart(15)}`);
 
   // A billing member of the largest organization, to sign in to the dashboard with.
@@ -182,7 +214,9 @@ async function main(): Promise<void> {
   await call(`${url.api}/v1/orgs/${org}/members`, op, { email: `demo@${org}.example`, role: 'billing' });
   const member = await call(`${url.api}/v1/orgs/${org}/tokens`, op, { email: `demo@${org}.example`, name: 'demo' });
   console.log(`\ndashboard: ${url.api}/   (sign in as demo@${org}.example with ${member.json.token})`);
-  console.log(`invoice:   ${url.api}/v1/orgs/${org}/invoices/${invoices.find((i) => i.org === org)?.number ?? ''}?format=html (same token, as Authorization: Bearer)`);
+  console.log(
+    `invoice:   ${url.api}/v1/orgs/${org}/invoices/${invoices.find((i) => i.org === org)?.number ?? ''}?format=html (same token, as Authorization: Bearer)`,
+  );
   console.log(`API docs:  ${url.api}/docs`);
 
   if (child && process.stdout.isTTY && !process.argv.includes('--exit')) {

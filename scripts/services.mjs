@@ -31,11 +31,15 @@ let stopping = false;
 let exitCode = 0;
 
 for (const name of names) {
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist', 'apps', name, 'src', 'main.js')], {
-    cwd: root,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', path.join(root, 'dist', 'apps', name, 'src', 'main.js')],
+    {
+      cwd: root,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.set(name, child);
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on('line', (line) => console.log(`${name.padEnd(width)} | ${line}`));

@@ -23,7 +23,6 @@
 //   TOPICS_FILE            topic declarations            (schemas/topics.json)
 //   JAVA_HOME / MVN        java and maven to use         (java / mvn from PATH)
 
-
 export * from './stack-lib/base.mjs';
 export * from './stack-lib/process.mjs';
 export * from './stack-lib/kafka-install.mjs';

@@ -70,7 +70,9 @@ if (pids.length === 0) {
     const s = Date.now();
     const how = await terminate(pid, STOP_TIMEOUT_MS);
     if (how === 'killed') {
-      console.log(`kafka: broker pid ${pid} did not stop within ${STOP_TIMEOUT_MS / 1000}s, killed (SIGKILL) ${fmtSecs(Date.now() - s)}`);
+      console.log(
+        `kafka: broker pid ${pid} did not stop within ${STOP_TIMEOUT_MS / 1000}s, killed (SIGKILL) ${fmtSecs(Date.now() - s)}`,
+      );
     } else {
       console.log(`kafka: stopped broker pid ${pid} ${fmtSecs(Date.now() - s)}`);
     }

@@ -90,7 +90,12 @@ const say = (line) => {
 function fail(step, msg, logFile, output, lines = 30) {
   console.error(`${step}: FAILED — ${msg}`);
   if (logFile) console.error(`${step}: see ${logFile}`);
-  const tail = output != null ? output.replace(/\s+$/, '').split('\n').slice(-lines).join('\n') : logFile ? tailFile(logFile, lines) : '';
+  const tail =
+    output != null
+      ? output.replace(/\s+$/, '').split('\n').slice(-lines).join('\n')
+      : logFile
+        ? tailFile(logFile, lines)
+        : '';
   if (tail) console.error(`----- last ${lines} lines of ${output != null ? 'output' : logFile} -----\n${tail}\n-----`);
   process.exit(1);
 }
@@ -167,7 +172,8 @@ let kafkaState = '';
             fail('kafka', `controller port ${host}:${controllerPort} is in use (set KAFKA_CONTROLLER_PORT)`);
           }
           const f = ensureFormatted(paths);
-          if (f.formatted) say(`kafka: formatted ${paths.dataDir} (cluster id ${f.clusterId}) ${fmtSecs(Date.now() - s2)}`);
+          if (f.formatted)
+            say(`kafka: formatted ${paths.dataDir} (cluster id ${f.clusterId}) ${fmtSecs(Date.now() - s2)}`);
         } catch (e) {
           fail('kafka', e.message, e.logFile);
         }
@@ -191,12 +197,20 @@ let kafkaState = '';
       while (!up) {
         if (exited !== null || (!child && !brokerPidFromFile(paths))) {
           fs.rmSync(paths.pidFile, { force: true });
-          fail('kafka', `broker exited (${exited ?? 'gone'}) before it was ready (broker log: ${paths.serverLog})`, paths.kafkaLog);
+          fail(
+            'kafka',
+            `broker exited (${exited ?? 'gone'}) before it was ready (broker log: ${paths.serverLog})`,
+            paths.kafkaLog,
+          );
         }
         if (Date.now() > deadline) {
           await terminate(ownPid, 10000);
           fs.rmSync(paths.pidFile, { force: true });
-          fail('kafka', `not ready after ${START_TIMEOUT_MS / 1000}s, stopped it (stdout/stderr: ${paths.kafkaLog})`, paths.serverLog);
+          fail(
+            'kafka',
+            `not ready after ${START_TIMEOUT_MS / 1000}s, stopped it (stdout/stderr: ${paths.kafkaLog})`,
+            paths.serverLog,
+          );
         }
         await sleep(500);
         up = await kafkaAnswers(BROKERS);
@@ -232,8 +246,14 @@ let pgState = '';
 await step('postgres', async () => {
   const r = await ensurePostgresServer(OWNER_URL, paths);
   const ours = r.started || fs.existsSync(paths.pgMarker);
-  pgState = r.started ? `started by the stack (${r.cluster})` : ours ? 'started by an earlier stack run' : 'already running';
-  return r.started ? `up (started cluster ${r.cluster})` : `up (already running${ours ? ', started by the stack' : ''})`;
+  pgState = r.started
+    ? `started by the stack (${r.cluster})`
+    : ours
+      ? 'started by an earlier stack run'
+      : 'already running';
+  return r.started
+    ? `up (started cluster ${r.cluster})`
+    : `up (already running${ours ? ', started by the stack' : ''})`;
 });
 
 await step('database', async () => {

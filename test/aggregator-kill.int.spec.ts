@@ -1,7 +1,15 @@
 import type { UsageEvent } from '@metering/catalog';
 import { asServiceRole } from '@metering/db';
 import { AggregatorChild } from '../bench/fold-child';
-import { expectedProjections, produce, producer, seenCount, sleep, storedProjections, usageEvents } from './aggregator-support';
+import {
+  expectedProjections,
+  produce,
+  producer,
+  seenCount,
+  sleep,
+  storedProjections,
+  usageEvents,
+} from './aggregator-support';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createTestTopics, TestTopics } from './support/kafka';
 import { foldedToEnd } from './support/services';
@@ -54,7 +62,10 @@ describe('aggregator killed with SIGKILL while events flow (real processes)', ()
       expect(await storedProjections(db.pool)).toEqual(expectedProjections(produced));
       expect(await seenCount(db.pool)).toBe(produced.length);
     } catch (e) {
-      throw new Error(`${String(e)}\nkills: ${kills.join(', ')}\nlast logs: ${children.map((c) => c.logs().slice(-1500)).join('\n---\n')}`, { cause: e });
+      throw new Error(
+        `${String(e)}\nkills: ${kills.join(', ')}\nlast logs: ${children.map((c) => c.logs().slice(-1500)).join('\n---\n')}`,
+        { cause: e },
+      );
     } finally {
       await p.disconnect();
       await Promise.all(children.map((c) => c.stop()));

@@ -1,7 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import type { UsageEvent } from '@metering/catalog';
 import { BatchConsumerServer } from '@metering/kafka';
-import { expectedProjections, produce, producer, seenCount, sleep, startAggregator, storedProjections, usageEvents } from './aggregator-support';
+import {
+  expectedProjections,
+  produce,
+  producer,
+  seenCount,
+  sleep,
+  startAggregator,
+  storedProjections,
+  usageEvents,
+} from './aggregator-support';
 import { testConfig } from './support/config';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createTestTopics, TestTopics } from './support/kafka';
@@ -40,7 +49,12 @@ describe('two aggregators rebalancing while events flow (real Kafka and Postgres
       b = await startAggregator(config);
       for (let round = 3; round < 6; round++) await send(round);
       // Both own some of the 12 partitions once the group has settled.
-      await eventually(async () => (assigned(a.app) > 0 && assigned(b!.app) > 0 && assigned(a.app) + assigned(b!.app) === 12 ? true : undefined), 30_000, 'a shared assignment');
+      await eventually(
+        async () =>
+          assigned(a.app) > 0 && assigned(b!.app) > 0 && assigned(a.app) + assigned(b!.app) === 12 ? true : undefined,
+        30_000,
+        'a shared assignment',
+      );
       await a.app.close(); // b takes everything over
       for (let round = 6; round < 9; round++) {
         await send(round);

@@ -1,6 +1,15 @@
 import type { UsageEvent } from '@metering/catalog';
 import { rebuild } from '../apps/aggregator/src/rebuild';
-import { expectedProjections, produce, producer, seenCount, sleep, startAggregator, storedProjections, usageEvents } from './aggregator-support';
+import {
+  expectedProjections,
+  produce,
+  producer,
+  seenCount,
+  sleep,
+  startAggregator,
+  storedProjections,
+  usageEvents,
+} from './aggregator-support';
 import { testConfig } from './support/config';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createTestTopics, TestTopics } from './support/kafka';
@@ -34,15 +43,18 @@ describe('rebuilding the projections from offset 0 while the live aggregator run
     const live = await startAggregator(config);
     try {
       for (let round = 0; round < 6; round++) await send(round);
-      const oid = async () => (await db.pool.query<{ oid: number }>(`SELECT 'usage_hourly'::regclass::oid AS oid`)).rows[0]!.oid;
+      const oid = async () =>
+        (await db.pool.query<{ oid: number }>(`SELECT 'usage_hourly'::regclass::oid AS oid`)).rows[0]!.oid;
       const before = await oid();
       // The swapped-in tables get the live tables' grants, not the defaults: the live aggregator
       // folds as metering_app throughout, and a grant taken away stays away.
       await db.pool.query('REVOKE DELETE ON usage_monthly FROM metering_app');
       const grants = async () =>
-        (await db.pool.query<{ relname: string; acl: string }>(
-          `SELECT relname, relacl::text AS acl FROM pg_class WHERE relname IN ('usage_hourly', 'usage_resource_hourly', 'usage_monthly') ORDER BY 1`,
-        )).rows;
+        (
+          await db.pool.query<{ relname: string; acl: string }>(
+            `SELECT relname, relacl::text AS acl FROM pg_class WHERE relname IN ('usage_hourly', 'usage_resource_hourly', 'usage_monthly') ORDER BY 1`,
+          )
+        ).rows;
       const grantsBefore = await grants();
       expect(grantsBefore.find((g) => g.relname === 'usage_monthly')!.acl).toContain('metering_app=arw/');
       let flowing = true;
@@ -63,7 +75,9 @@ describe('rebuilding the projections from offset 0 while the live aggregator run
       await foldedToEnd(topics.kafka, topics.usage, db.pool, config.consumerGroup, 60_000);
       expect(await storedProjections(db.pool)).toEqual(expectedProjections(produced));
       expect(await seenCount(db.pool)).toBe(produced.length);
-      const { rows } = await db.pool.query(`SELECT relname FROM pg_class WHERE relname LIKE '%\\_rebuild' OR relname LIKE '%\\_replaced'`);
+      const { rows } = await db.pool.query(
+        `SELECT relname FROM pg_class WHERE relname LIKE '%\\_rebuild' OR relname LIKE '%\\_replaced'`,
+      );
       expect(rows).toEqual([]);
     } finally {
       await p.disconnect();

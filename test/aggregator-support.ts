@@ -39,7 +39,11 @@ export function usageEvents(count: number, base: number, prefix = 'e'): UsageEve
 }
 
 export async function producer(kafka: Kafka): Promise<Producer> {
-  const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const p = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await p.connect();
   return p;
 }
@@ -93,7 +97,9 @@ export function expectedProjections(events: UsageEvent[]): Projections {
 /** The projections as stored, in the same shape. */
 export async function storedProjections(pool: Pool): Promise<Projections> {
   const iso = `to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-  const { rows: h } = await pool.query<{ r: string }>(`SELECT concat_ws('|', org, ${iso}, sku, app, region, trim_scale(quantity)::text, events::text) AS r FROM usage_hourly`);
+  const { rows: h } = await pool.query<{ r: string }>(
+    `SELECT concat_ws('|', org, ${iso}, sku, app, region, trim_scale(quantity)::text, events::text) AS r FROM usage_hourly`,
+  );
   const { rows: r } = await pool.query<{ r: string }>(
     `SELECT concat_ws('|', org, ${iso}, sku, app, region, resource, trim_scale(quantity)::text, events::text) AS r FROM usage_resource_hourly`,
   );

@@ -4,7 +4,16 @@ import { skuFor } from '@metering/catalog';
 import { UsageRepository } from '@metering/db';
 import { encodeUsageEvent, USAGE_EVENT_SCHEMA } from '@metering/kafka';
 import type { MeteringConfig } from '@metering/service';
-import { expectedProjections, produce, producer, seenCount, startAggregator, storedProjections, usageEvents, waitReady } from './aggregator-support';
+import {
+  expectedProjections,
+  produce,
+  producer,
+  seenCount,
+  startAggregator,
+  storedProjections,
+  usageEvents,
+  waitReady,
+} from './aggregator-support';
 import { testConfig } from './support/config';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createTestTopics, TestTopics } from './support/kafka';
@@ -44,7 +53,11 @@ describe('aggregator (real Kafka and Postgres)', () => {
     aggregator = await startAggregator(config);
     await waitReady(aggregator.url);
     // Re-sends: whole earlier batches again, some twice in one send, and some to other partitions.
-    await produce(kafkaProducer, topics.usage, [...events.slice(2000), ...events.slice(0, 500), ...events.slice(2500, 2600)]);
+    await produce(kafkaProducer, topics.usage, [
+      ...events.slice(2000),
+      ...events.slice(0, 500),
+      ...events.slice(2500, 2600),
+    ]);
     for (const p of [0, 5, 11]) await produce(kafkaProducer, topics.usage, events.slice(p * 100, p * 100 + 150), p);
     produced.push(...events);
     await foldedToEnd(topics.kafka, topics.usage, db.pool, config.consumerGroup, 60_000);
@@ -59,7 +72,13 @@ describe('aggregator (real Kafka and Postgres)', () => {
 
   it('answers usage grouped by resource from the per-resource projection, with the same totals as the hourly one', async () => {
     const usage = new UsageRepository(db.pool);
-    const q = { from: new Date(base), to: new Date(base + 86_400_000), granularity: 'day' as const, tz: 'UTC', filters: { region: [], app: [], sku: [] } };
+    const q = {
+      from: new Date(base),
+      to: new Date(base + 86_400_000),
+      granularity: 'day' as const,
+      tz: 'UTC',
+      filters: { region: [], app: [], sku: [] },
+    };
     const byResource = await usage.usage(asCheckedOrg('acme'), { ...q, groupBy: ['resource'] });
     const bySku = await usage.usage(asCheckedOrg('acme'), { ...q, groupBy: [] });
     expect(new Set(byResource.map((r) => r.resource)).size).toBeGreaterThan(1);
@@ -70,7 +89,11 @@ describe('aggregator (real Kafka and Postgres)', () => {
 
   it('sets poison aside in the dead-letter topic with the reason, and folds what comes after it', async () => {
     const good = usageEvents(300, base + 86_400_000, 'after-poison');
-    const bad = { ...good[0]!, id: 'bad-sku', sku: skuFor('machine.runtime', { size: 'shared-cpu-1x' }, 'ord').replace('shared-cpu-1x', 'quantum-9x') };
+    const bad = {
+      ...good[0]!,
+      id: 'bad-sku',
+      sku: skuFor('machine.runtime', { size: 'shared-cpu-1x' }, 'ord').replace('shared-cpu-1x', 'quantum-9x'),
+    };
     await kafkaProducer.send({
       topic: topics.usage,
       acks: -1,
@@ -91,7 +114,9 @@ describe('aggregator (real Kafka and Postgres)', () => {
     await consumer.subscribe({ topic: topics.dlq, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        reasons.push(`${String(message.headers?.['dlq.reason'])} @ ${String(message.headers?.['dlq.source']).replace(/^.*\//, '')}`);
+        reasons.push(
+          `${String(message.headers?.['dlq.reason'])} @ ${String(message.headers?.['dlq.source']).replace(/^.*\//, '')}`,
+        );
       },
     });
     await eventually(async () => (reasons.length >= 3 ? true : undefined), 30_000, 'three dead letters');

@@ -35,10 +35,18 @@ describe('collector: the 10 MiB body limit', () => {
   });
 
   /** A socket that has sent the request head; collects what the server answers and notes when it closes. */
-  function open(head: Record<string, string>, bearer = token): Promise<{ socket: Socket; answer: () => string; closed: Promise<void> }> {
+  function open(
+    head: Record<string, string>,
+    bearer = token,
+  ): Promise<{ socket: Socket; answer: () => string; closed: Promise<void> }> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port }, () => {
-        const lines = [`POST /v1/events HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${bearer}`, 'Content-Type: application/json'];
+        const lines = [
+          `POST /v1/events HTTP/1.1`,
+          `Host: 127.0.0.1:${port}`,
+          `Authorization: Bearer ${bearer}`,
+          'Content-Type: application/json',
+        ];
         for (const [k, v] of Object.entries(head)) lines.push(`${k}: ${v}`);
         socket.write(`${lines.join('\r\n')}\r\n\r\n`);
         resolve({ socket, answer: () => text, closed });
@@ -68,7 +76,10 @@ describe('collector: the 10 MiB body limit', () => {
     expect(status(answer())).toBe(413);
     expect(answer()).toMatch(/content-type: application\/problem\+json/i);
     expect(answer()).toContain('larger than the limit of 10485760 bytes');
-    await Promise.race([closed, new Promise((_, rej) => setTimeout(() => rej(new Error('connection left open')), 5000))]);
+    await Promise.race([
+      closed,
+      new Promise((_, rej) => setTimeout(() => rej(new Error('connection left open')), 5000)),
+    ]);
   });
 
   it('answers "Expect: 100-continue" with 413, not 100 Continue, when the announced body is over the limit', async () => {
@@ -92,7 +103,11 @@ describe('collector: the 10 MiB body limit', () => {
     while (sent < 200 * MiB && !socket.destroyed) {
       sent += piece.length;
       if (!socket.write(frame)) {
-        await Promise.race([new Promise((r) => socket.once('drain', r)), closed, new Promise((r) => setTimeout(r, 2000))]);
+        await Promise.race([
+          new Promise((r) => socket.once('drain', r)),
+          closed,
+          new Promise((r) => setTimeout(r, 2000)),
+        ]);
       }
     }
     await closed;
@@ -107,7 +122,10 @@ describe('collector: the 10 MiB body limit', () => {
     socket.write(Buffer.alloc(1024, 0x20));
     await until(() => answer().includes('\r\n\r\n{'), 5000, 'the answer');
     expect(status(answer())).toBe(401);
-    await Promise.race([closed, new Promise((_, rej) => setTimeout(() => rej(new Error('connection left open')), 5000))]);
+    await Promise.race([
+      closed,
+      new Promise((_, rej) => setTimeout(() => rej(new Error('connection left open')), 5000)),
+    ]);
   });
 
   it('accepts a body of exactly 10 MiB and refuses one byte more', async () => {
@@ -121,7 +139,11 @@ describe('collector: the 10 MiB body limit', () => {
     });
     const padded = (size: number) => `[${event}${' '.repeat(size - event.length - 2)}]`;
     const post = (body: string) =>
-      fetch(`${svc.collector}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+      fetch(`${svc.collector}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
     const exact = await post(padded(LIMIT));
     expect(exact.status).toBe(202);
     expect(await exact.json()).toEqual({ accepted: 1, rejected: [] });

@@ -35,9 +35,12 @@ function good(top: Json = {}, data: Json = {}): Json {
   for (const [k, v] of Object.entries(top)) if (v === undefined) delete event[k];
   return event;
 }
-const gpu = (data: Json = {}, top: Json = {}) => good({ type: 'gpu.runtime', ...top }, { size: undefined, gpu: 'a10', ...data });
-const egress = (data: Json = {}, top: Json = {}) => good({ type: 'network.egress', ...top }, { size: undefined, ...data });
-const volume = (data: Json = {}, top: Json = {}) => good({ type: 'volume.storage', ...top }, { size: undefined, ...data });
+const gpu = (data: Json = {}, top: Json = {}) =>
+  good({ type: 'gpu.runtime', ...top }, { size: undefined, gpu: 'a10', ...data });
+const egress = (data: Json = {}, top: Json = {}) =>
+  good({ type: 'network.egress', ...top }, { size: undefined, ...data });
+const volume = (data: Json = {}, top: Json = {}) =>
+  good({ type: 'volume.storage', ...top }, { size: undefined, ...data });
 
 /** Events the validator must refuse, each with the paths of all its faults. */
 const BAD_EVENTS: [string, unknown, string[]][] = [
@@ -84,7 +87,11 @@ const BAD_EVENTS: [string, unknown, string[]][] = [
   ['an event that is a number', 42, ['']],
   ['an event that is null', null, ['']],
   ['an event that is an array', [good()], ['']],
-  ['every fault at once', good({ type: 'nope', id: '' }, { region: 'atlantis', quantity: -5 }), ['id', 'type', 'data.region', 'data.quantity']],
+  [
+    'every fault at once',
+    good({ type: 'nope', id: '' }, { region: 'atlantis', quantity: -5 }),
+    ['id', 'type', 'data.region', 'data.quantity'],
+  ],
 ];
 
 interface Req {
@@ -105,7 +112,12 @@ const BAD_REQUESTS: [string, Req, number, RegExp][] = [
   ['an array as one structured event', { body: '[]', type: 'application/cloudevents+json' }, 400, /one event/],
   ['an object as a batch', { body: '{}', type: 'application/cloudevents-batch+json' }, 400, /JSON array/],
   ['bytes that are not UTF-8', { body: Buffer.from([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]) }, 400, /UTF-8/],
-  ['a gzip body that is not gzip', { body: 'plain', headers: { 'content-encoding': 'gzip' } }, 400, /could not be read/],
+  [
+    'a gzip body that is not gzip',
+    { body: 'plain', headers: { 'content-encoding': 'gzip' } },
+    400,
+    /could not be read/,
+  ],
   ['Content-Type text/plain', { body: '[]', type: 'text/plain' }, 415, /Content-Type/],
   ['no Content-Type', { body: '[]', type: null }, 415, /Content-Type/],
   ['a charset other than UTF-8', { body: '[]', type: 'application/json; charset=latin1' }, 415, /charset/],
@@ -129,7 +141,11 @@ describe('collector: the ingest contract over HTTP', () => {
     if (type !== null) headers['content-type'] = type;
     const token = req.token === undefined ? host.token : req.token;
     if (token !== null) headers['authorization'] = `Bearer ${token}`;
-    const res = await fetch(`${svc.collector}/v1/events`, { method: 'POST', headers: { ...headers, ...req.headers }, body: req.body });
+    const res = await fetch(`${svc.collector}/v1/events`, {
+      method: 'POST',
+      headers: { ...headers, ...req.headers },
+      body: req.body,
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
   }
@@ -139,8 +155,20 @@ describe('collector: the ingest contract over HTTP', () => {
     config = testConfig(db.url, topics);
     svc = await startOnly(config, ['collector', 'api']);
     host = await seedHost(svc.api, TEST_OPERATOR_TOKEN, ['acme', 'globex']);
-    expect((await call(`${svc.api}/v1/orgs/acme/members`, { token: TEST_OPERATOR_TOKEN, body: { email: 'v@acme.test', role: 'admin' } })).status).toBe(201);
-    viewerToken = (await call(`${svc.api}/v1/orgs/acme/tokens`, { token: TEST_OPERATOR_TOKEN, body: { email: 'v@acme.test', name: 't' } })).body.token;
+    expect(
+      (
+        await call(`${svc.api}/v1/orgs/acme/members`, {
+          token: TEST_OPERATOR_TOKEN,
+          body: { email: 'v@acme.test', role: 'admin' },
+        })
+      ).status,
+    ).toBe(201);
+    viewerToken = (
+      await call(`${svc.api}/v1/orgs/acme/tokens`, {
+        token: TEST_OPERATOR_TOKEN,
+        body: { email: 'v@acme.test', name: 't' },
+      })
+    ).body.token;
   });
 
   afterAll(async () => {
@@ -178,10 +206,16 @@ describe('collector: the ingest contract over HTTP', () => {
 
   it('takes one structured event, a single event as application/json, a gzip batch; and they are in Kafka', async () => {
     const single = good({ id: 'single-1' });
-    expect((await post({ body: JSON.stringify(single), type: 'application/cloudevents+json; charset=utf-8' })).body).toEqual({ accepted: 1, rejected: [] });
+    expect(
+      (await post({ body: JSON.stringify(single), type: 'application/cloudevents+json; charset=utf-8' })).body,
+    ).toEqual({ accepted: 1, rejected: [] });
     expect((await post({ body: JSON.stringify(good({ id: 'plain-1' })) })).body).toEqual({ accepted: 1, rejected: [] });
     const zipped = gzipSync(JSON.stringify([good({ id: 'gz-1' }), gpu({}, { id: 'gz-2' })]));
-    const res = await post({ body: zipped, type: 'application/cloudevents-batch+json', headers: { 'content-encoding': 'gzip' } });
+    const res = await post({
+      body: zipped,
+      type: 'application/cloudevents-batch+json',
+      headers: { 'content-encoding': 'gzip' },
+    });
     expect(res.body).toEqual({ accepted: 2, rejected: [] });
     const ids = (await readTopic(topics.kafka, topics.usage)).map((r) => decodeUsageEvent(r.value!).event.id);
     expect(ids).toEqual(expect.arrayContaining(['single-1', 'plain-1', 'gz-1']));
@@ -189,7 +223,12 @@ describe('collector: the ingest contract over HTTP', () => {
 
   it('accepts the valid events of a mixed batch beside the invalid ones, in one answer, and only those reach Kafka', async () => {
     const mark = `mix-${NOW}`;
-    const valid = [good({ id: `${mark}-a` }), gpu({}, { id: `${mark}-b` }), egress({ quantity: 1_000_000 }, { id: `${mark}-c` }), volume({ quantity: 0.25 }, { id: `${mark}-d` })];
+    const valid = [
+      good({ id: `${mark}-a` }),
+      gpu({}, { id: `${mark}-b` }),
+      egress({ quantity: 1_000_000 }, { id: `${mark}-c` }),
+      volume({ quantity: 0.25 }, { id: `${mark}-d` }),
+    ];
     const batch: unknown[] = [];
     const expected: { index: number; paths: string[] }[] = [];
     BAD_EVENTS.forEach(([, event, paths], i) => {
@@ -200,8 +239,15 @@ describe('collector: the ingest contract over HTTP', () => {
     const res = await post({ body: JSON.stringify(batch), type: 'application/cloudevents-batch+json' });
     expect(res.status).toBe(202);
     expect(res.body.accepted).toBe(valid.length);
-    expect(res.body.rejected.map((r: { index: number; errors: { path: string }[] }) => ({ index: r.index, paths: r.errors.map((e) => e.path) }))).toEqual(expected);
-    const inKafka = (await readTopic(topics.kafka, topics.usage)).map((r) => decodeUsageEvent(r.value!).event).filter((e) => e.id.startsWith(mark));
+    expect(
+      res.body.rejected.map((r: { index: number; errors: { path: string }[] }) => ({
+        index: r.index,
+        paths: r.errors.map((e) => e.path),
+      })),
+    ).toEqual(expected);
+    const inKafka = (await readTopic(topics.kafka, topics.usage))
+      .map((r) => decodeUsageEvent(r.value!).event)
+      .filter((e) => e.id.startsWith(mark));
     expect(inKafka.map((e) => [e.id, e.sku, e.quantity]).sort()).toEqual([
       [`${mark}-a`, 'machine.runtime/shared-cpu-1x', '60'],
       [`${mark}-b`, 'gpu.runtime/a10', '60'],
@@ -223,9 +269,13 @@ describe('collector: the ingest contract over HTTP', () => {
     const metrics = (await call(`${svc.collector}/metrics`)).body as string;
     expect(metrics).toMatch(/collector_events_rejected_total\{reason="data.quantity",service="collector"\} \d+/);
     expect(metrics).toMatch(/collector_requests_refused_total\{reason="not_json",service="collector"\} 2/);
-    expect(metrics).toMatch(/collector_requests_refused_total\{reason="unsupported_media_type",service="collector"\} 3/);
+    expect(metrics).toMatch(
+      /collector_requests_refused_total\{reason="unsupported_media_type",service="collector"\} 3/,
+    );
     expect(metrics).toMatch(/collector_produce_batch_messages_count\{service="collector"\} [1-9]/);
-    expect(metrics).toMatch(/collector_produce_duration_seconds_count\{service="collector",outcome="acknowledged"\} [1-9]/);
+    expect(metrics).toMatch(
+      /collector_produce_duration_seconds_count\{service="collector",outcome="acknowledged"\} [1-9]/,
+    );
     const accepted = Number(/collector_events_accepted_total\{service="collector"\} (\d+)/.exec(metrics)?.[1]);
     expect(accepted).toBe(BAD_EVENTS.length + 4 + 4 + 10_000);
   });
@@ -233,16 +283,28 @@ describe('collector: the ingest contract over HTTP', () => {
   it('refuses a revoked host at once', async () => {
     const other = await seedHost(svc.api, TEST_OPERATOR_TOKEN, [], 'host-2');
     expect((await post({ body: JSON.stringify([good()]), token: other.token })).status).toBe(202);
-    expect((await call(`${svc.api}/v1/hosts/${other.id}`, { method: 'DELETE', token: TEST_OPERATOR_TOKEN })).status).toBe(204);
+    expect(
+      (await call(`${svc.api}/v1/hosts/${other.id}`, { method: 'DELETE', token: TEST_OPERATOR_TOKEN })).status,
+    ).toBe(204);
     const res = await post({ body: JSON.stringify([good()]), token: other.token });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('Bearer');
   });
 
   it('answers another method on /v1/events with 405 and Allow: POST, and an unknown path with 404', async () => {
-    const wrong = await fetch(`${svc.collector}/v1/events`, { method: 'GET', headers: { authorization: `Bearer ${host.token}` } });
-    expect([wrong.status, wrong.headers.get('allow'), wrong.headers.get('content-type')]).toEqual([405, 'POST', 'application/problem+json; charset=utf-8']);
-    expect(await wrong.json()).toMatchObject({ status: 405, detail: 'GET is not allowed on /v1/events; allowed: POST' });
+    const wrong = await fetch(`${svc.collector}/v1/events`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${host.token}` },
+    });
+    expect([wrong.status, wrong.headers.get('allow'), wrong.headers.get('content-type')]).toEqual([
+      405,
+      'POST',
+      'application/problem+json; charset=utf-8',
+    ]);
+    expect(await wrong.json()).toMatchObject({
+      status: 405,
+      detail: 'GET is not allowed on /v1/events; allowed: POST',
+    });
     expect((await fetch(`${svc.collector}/v1/nothing-here`, { method: 'GET' })).status).toBe(404);
   });
 });

@@ -73,7 +73,9 @@ describe('collector: Kafka stopped mid-run', () => {
    * Hosts as the contract describes them, posting until `outage` has run: on 503 a host waits
    * and sends the same batch again. Returns every batch with every attempt at it.
    */
-  async function hostsThrough(outage: (phase: (p: Phase) => void, statuses: (p: Phase) => number[]) => Promise<void>): Promise<Batch[]> {
+  async function hostsThrough(
+    outage: (phase: (p: Phase) => void, statuses: (p: Phase) => number[]) => Promise<void>,
+  ): Promise<Batch[]> {
     const run = scenario++;
     let phase: Phase = 'up';
     let stop = false;
@@ -87,7 +89,13 @@ describe('collector: Kafka stopped mid-run', () => {
           source: `host/h${h}`,
           type: 'machine.runtime',
           time,
-          data: { org: ORGS[(n + i) % ORGS.length]!, resource: `m_${i}`, region: 'ord', quantity: 60, size: 'shared-cpu-1x' },
+          data: {
+            org: ORGS[(n + i) % ORGS.length]!,
+            resource: `m_${i}`,
+            region: 'ord',
+            quantity: 60,
+            size: 'shared-cpu-1x',
+          },
         }));
         const batch: Batch = { ids: events.map((e) => e.id), orgs: events.map((e) => e.data.org), attempts: [] };
         batches.push(batch);
@@ -100,7 +108,13 @@ describe('collector: Kafka stopped mid-run', () => {
           });
           const text = await res.text();
           const ok = res.status === 202 && JSON.parse(text).accepted === PER_BATCH;
-          batch.attempts.push({ status: ok || res.status !== 202 ? res.status : -1, ms: Date.now() - t0, phase, retryAfter: res.headers.get('retry-after'), contentType: res.headers.get('content-type') });
+          batch.attempts.push({
+            status: ok || res.status !== 202 ? res.status : -1,
+            ms: Date.now() - t0,
+            phase,
+            retryAfter: res.headers.get('retry-after'),
+            contentType: res.headers.get('content-type'),
+          });
           if (res.status !== 503) break; // anything but 202 or 503 is recorded and fails the test
           await sleep(250); // Retry-After says 5 s; a test host is impatient
         }
@@ -112,7 +126,13 @@ describe('collector: Kafka stopped mid-run', () => {
       await until(() => statuses('up').filter((s) => s === 202).length >= 3 * HOSTS, 30_000, '202s before the outage');
       await outage((p) => (phase = p), statuses);
       // Recovered by itself: batches first sent after the broker came back are accepted.
-      await until(() => batches.filter((b) => b.attempts[0]?.phase === 'back' && b.attempts.some((a) => a.status === 202)).length >= 2 * HOSTS, 90_000, 'recovery');
+      await until(
+        () =>
+          batches.filter((b) => b.attempts[0]?.phase === 'back' && b.attempts.some((a) => a.status === 202)).length >=
+          2 * HOSTS,
+        90_000,
+        'recovery',
+      );
     } finally {
       stop = true;
       await Promise.all(hosts);
@@ -137,7 +157,10 @@ describe('collector: Kafka stopped mid-run', () => {
   async function inKafka(batches: Batch[]): Promise<{ missing: string[]; duplicates: number }> {
     const ids = (await readTopic(topics.kafka, topics.usage, 60_000)).map((r) => decodeUsageEvent(r.value!).event.id);
     const present = new Set(ids);
-    return { missing: batches.flatMap((b) => b.ids).filter((id) => !present.has(id)), duplicates: ids.length - present.size };
+    return {
+      missing: batches.flatMap((b) => b.ids).filter((id) => !present.has(id)),
+      duplicates: ids.length - present.size,
+    };
   }
 
   it('killed: answers 503 with Retry-After, not ready; back: accepts again by itself, and no acknowledged event is lost', async () => {
@@ -145,13 +168,21 @@ describe('collector: Kafka stopped mid-run', () => {
     let late: { collector: string; close(): Promise<void> } | null = null;
     let lateReady = false;
     const poll = setInterval(() => {
-      if (late && !lateReady) void call(`${late.collector}/health/ready`).then((r) => (lateReady = r.status === 200), () => undefined);
+      if (late && !lateReady)
+        void call(`${late.collector}/health/ready`).then(
+          (r) => (lateReady = r.status === 200),
+          () => undefined,
+        );
     }, 200);
     try {
       const batches = await hostsThrough(async (phase, statuses) => {
         phase('down');
         await broker.kill();
-        await until(() => statuses('down').filter((s) => s === 503).length >= 2 * HOSTS, 60_000, '503s while Kafka is down');
+        await until(
+          () => statuses('down').filter((s) => s === 503).length >= 2 * HOSTS,
+          60_000,
+          '503s while Kafka is down',
+        );
         expect((await call(`${svc.collector}/health/ready`)).status).toBe(503);
         late = await startOnly(config, ['collector']);
         expect((await call(`${late.collector}/health/ready`)).status).toBe(503);
@@ -183,7 +214,11 @@ describe('collector: Kafka stopped mid-run', () => {
       phase('down');
       broker.pause();
       try {
-        await until(() => statuses('down').filter((s) => s === 503).length >= 2 * HOSTS, 60_000, '503s while Kafka hangs');
+        await until(
+          () => statuses('down').filter((s) => s === 503).length >= 2 * HOSTS,
+          60_000,
+          '503s while Kafka hangs',
+        );
       } finally {
         broker.resume();
       }
@@ -207,7 +242,9 @@ describe('collector: Kafka stopped mid-run', () => {
     const to = new Date(Date.now() + 86_400_000).toISOString();
     for (const org of ORGS) {
       const expected = all.reduce((n, b) => n + b.orgs.filter((o) => o === org).length, 0);
-      const res = await call(`${svc.api}/v1/orgs/${org}/usage?from=${from}&to=${to}&granularity=day`, { token: TEST_OPERATOR_TOKEN });
+      const res = await call(`${svc.api}/v1/orgs/${org}/usage?from=${from}&to=${to}&granularity=day`, {
+        token: TEST_OPERATOR_TOKEN,
+      });
       expect(res.status).toBe(200);
       const rows = res.body.rows as { events: number; quantity: string }[];
       expect([org, rows.reduce((n, r) => n + r.events, 0)]).toEqual([org, expected]);

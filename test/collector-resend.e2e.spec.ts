@@ -64,8 +64,17 @@ describe('collector: re-sent events count once, end to end', () => {
   it('counts overlapping re-sends, and re-sends carrying invalid events, once', async () => {
     const first = Array.from({ length: 100 }, (_, i) => event('host/fra-2', `o-${i}`, 10, 'globex'));
     const overlap = Array.from({ length: 100 }, (_, i) => event('host/fra-2', `o-${i + 50}`, 10, 'globex'));
-    const withBad = [...first.slice(0, 20), event('host/fra-2', 'bad', -1, 'globex'), event('host/fra-2', 'o-500', 10, 'globex')];
-    const answers = await Promise.all([post(hostA, first), post(hostB, overlap), post(hostA, withBad), post(hostA, first)]);
+    const withBad = [
+      ...first.slice(0, 20),
+      event('host/fra-2', 'bad', -1, 'globex'),
+      event('host/fra-2', 'o-500', 10, 'globex'),
+    ];
+    const answers = await Promise.all([
+      post(hostA, first),
+      post(hostB, overlap),
+      post(hostA, withBad),
+      post(hostA, first),
+    ]);
     expect(answers.map((a) => [a.status, a.body.accepted, a.body.rejected.length])).toEqual([
       [202, 100, 0],
       [202, 100, 0],

@@ -102,17 +102,29 @@ describe('collector: graceful shutdown on SIGTERM', () => {
     );
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
-    while (!(await fetch(`${base}/health/ready`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${base}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`collector did not become ready:\n${logs}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     // Accepted before the signal; its keep-alive connection then sits idle and must not hold the exit.
-    const before = await fetch(`${base}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: batch('before', 100) });
+    const before = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: batch('before', 100),
+    });
     expect(before.status).toBe(202);
     expect(await before.json()).toEqual({ accepted: 100, rejected: [] });
 
     // Two big requests in flight: heads and half their bodies sent when SIGTERM arrives.
-    const inFlight = await Promise.all([startRequest(port, token, batch('a', 5000)), startRequest(port, token, batch('b', 3000))]);
+    const inFlight = await Promise.all([
+      startRequest(port, token, batch('a', 5000)),
+      startRequest(port, token, batch('b', 3000)),
+    ]);
     await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
 

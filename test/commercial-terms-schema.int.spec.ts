@@ -50,40 +50,88 @@ describe('the commercial terms schema', () => {
   });
 
   it("keeps today's price book as the first list entries, each with an id", async () => {
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, bool_and(org IS NULL AND tiers IS NULL AND unit_price IS NOT NULL) AS list FROM prices`);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, bool_and(org IS NULL AND tiers IS NULL AND unit_price IS NOT NULL) AS list FROM prices`,
+    );
     expect(rows).toEqual([{ n: 21, ids: 21, list: true }]);
   });
 
   it('takes contract and tiered entries, and refuses a bad rate, a duplicate entry or one off the hour', async () => {
-    const insert = (values: string) => outcome(app, `INSERT INTO prices (sku, unit, org, unit_price, tiers, tier_mode, effective_from, created_by) VALUES ${values}`);
-    expect(await insert(`('gpu.runtime/a10', 'second', 'acme', 0.0003, NULL, NULL, '2027-01-01T00:00:00Z', 'operator')`)).toBe('ok');
-    expect(await insert(`('gpu.runtime/a10', 'second', NULL, NULL, '${TIERS}', 'graduated', '2027-01-01T00:00:00Z', 'operator')`)).toBe('ok');
-    expect(await insert(`('gpu.runtime/a10', 'second', 'acme', 0.0004, NULL, NULL, '2027-01-01T00:00:00Z', 'operator')`)).toBe(UNIQUE_VIOLATION);
-    expect(await insert(`('gpu.runtime/a10', 'second', NULL, 0.0004, NULL, NULL, '2027-01-01T00:00:00Z', 'operator')`)).toBe(UNIQUE_VIOLATION);
-    expect(await insert(`('gpu.runtime/a10', 'second', NULL, 0.0004, NULL, NULL, '2027-01-01T00:30:00Z', 'operator')`)).toBe(CHECK_VIOLATION);
-    expect(await insert(`('gpu.runtime/a10', 'second', NULL, 0.0004, '${TIERS}', 'volume', '2027-02-01T00:00:00Z', 'operator')`)).toBe(CHECK_VIOLATION);
-    expect(await insert(`('gpu.runtime/a10', 'second', NULL, NULL, '${TIERS}', NULL, '2027-02-01T00:00:00Z', 'operator')`)).toBe(CHECK_VIOLATION);
-    expect(await insert(`('gpu.runtime/a10', 'second', NULL, NULL, '${TIERS}', 'stepped', '2027-02-01T00:00:00Z', 'operator')`)).toBe(CHECK_VIOLATION);
+    const insert = (values: string) =>
+      outcome(
+        app,
+        `INSERT INTO prices (sku, unit, org, unit_price, tiers, tier_mode, effective_from, created_by) VALUES ${values}`,
+      );
+    expect(
+      await insert(`('gpu.runtime/a10', 'second', 'acme', 0.0003, NULL, NULL, '2027-01-01T00:00:00Z', 'operator')`),
+    ).toBe('ok');
+    expect(
+      await insert(
+        `('gpu.runtime/a10', 'second', NULL, NULL, '${TIERS}', 'graduated', '2027-01-01T00:00:00Z', 'operator')`,
+      ),
+    ).toBe('ok');
+    expect(
+      await insert(`('gpu.runtime/a10', 'second', 'acme', 0.0004, NULL, NULL, '2027-01-01T00:00:00Z', 'operator')`),
+    ).toBe(UNIQUE_VIOLATION);
+    expect(
+      await insert(`('gpu.runtime/a10', 'second', NULL, 0.0004, NULL, NULL, '2027-01-01T00:00:00Z', 'operator')`),
+    ).toBe(UNIQUE_VIOLATION);
+    expect(
+      await insert(`('gpu.runtime/a10', 'second', NULL, 0.0004, NULL, NULL, '2027-01-01T00:30:00Z', 'operator')`),
+    ).toBe(CHECK_VIOLATION);
+    expect(
+      await insert(
+        `('gpu.runtime/a10', 'second', NULL, 0.0004, '${TIERS}', 'volume', '2027-02-01T00:00:00Z', 'operator')`,
+      ),
+    ).toBe(CHECK_VIOLATION);
+    expect(
+      await insert(`('gpu.runtime/a10', 'second', NULL, NULL, '${TIERS}', NULL, '2027-02-01T00:00:00Z', 'operator')`),
+    ).toBe(CHECK_VIOLATION);
+    expect(
+      await insert(
+        `('gpu.runtime/a10', 'second', NULL, NULL, '${TIERS}', 'stepped', '2027-02-01T00:00:00Z', 'operator')`,
+      ),
+    ).toBe(CHECK_VIOLATION);
     for (const tiers of [
       [{ up_to: '100', unit_price: '0' }], // the last must be unbounded
-      [{ up_to: '100', unit_price: '0' }, { up_to: '100', unit_price: '1' }, { up_to: null, unit_price: '1' }], // not ascending
-      [{ up_to: '0', unit_price: '0' }, { up_to: null, unit_price: '1' }], // not positive
+      [
+        { up_to: '100', unit_price: '0' },
+        { up_to: '100', unit_price: '1' },
+        { up_to: null, unit_price: '1' },
+      ], // not ascending
+      [
+        { up_to: '0', unit_price: '0' },
+        { up_to: null, unit_price: '1' },
+      ], // not positive
       [{ up_to: null, unit_price: '-1' }],
       [{ up_to: null, unit_price: 1 }], // a number, not a decimal string
       [{ up_to: null, unit_price: '0.0000000000001' }], // 13 places
       [],
     ]) {
-      expect(await insert(`('gpu.runtime/a10', 'second', NULL, NULL, '${JSON.stringify(tiers)}', 'volume', '2027-02-01T00:00:00Z', 'operator')`)).toBe(CHECK_VIOLATION);
+      expect(
+        await insert(
+          `('gpu.runtime/a10', 'second', NULL, NULL, '${JSON.stringify(tiers)}', 'volume', '2027-02-01T00:00:00Z', 'operator')`,
+        ),
+      ).toBe(CHECK_VIOLATION);
     }
-    expect(await insert(`('gpu.runtime/a10', 'second', 'initech', 0.0003, NULL, NULL, '2027-03-01T00:00:00Z', 'operator')`)).toBe('23503'); // no such organization
+    expect(
+      await insert(`('gpu.runtime/a10', 'second', 'initech', 0.0003, NULL, NULL, '2027-03-01T00:00:00Z', 'operator')`),
+    ).toBe('23503'); // no such organization
   });
 
   it('refuses an entry inside the closed month, and any change of an entry an invoiced month may have used, also to the owner', async () => {
-    expect(await outcome(app, `INSERT INTO prices (sku, unit, org, unit_price, effective_from) VALUES ('ip.dedicated', 'second', 'acme', 0.000001, '2026-10-20T00:00:00Z')`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
+    expect(
+      await outcome(
+        app,
+        `INSERT INTO prices (sku, unit, org, unit_price, effective_from) VALUES ('ip.dedicated', 'second', 'acme', 0.000001, '2026-10-20T00:00:00Z')`,
+      ),
+    ).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
     const seed = `sku = 'ip.dedicated' AND effective_from = '2020-01-01T00:00:00Z'`;
     expect(await outcome(app, `UPDATE prices SET unit_price = 0 WHERE ${seed}`)).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await outcome(app, `DELETE FROM prices WHERE ${seed}`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await outcome(db.pool, `UPDATE prices SET unit_price = 0 WHERE ${seed}`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
+    expect(await outcome(db.pool, `UPDATE prices SET unit_price = 0 WHERE ${seed}`)).toBe(
+      INTEGRITY_CONSTRAINT_VIOLATION,
+    );
     expect(await outcome(db.pool, `DELETE FROM prices WHERE ${seed}`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
     expect(await outcome(db.pool, `TRUNCATE prices`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
     const { rows } = await db.pool.query(`SELECT id FROM prices WHERE ${seed}`);
@@ -91,22 +139,52 @@ describe('the commercial terms schema', () => {
   });
 
   it('lets the services remove a scheduled entry through remove_scheduled_price, and refuses one in force', async () => {
-    const scheduled = await app.query<{ id: string }>(`INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ('ip.dedicated', 'second', 0.000002, '2099-01-01T00:00:00Z') RETURNING id`);
-    expect((await app.query(`SELECT remove_scheduled_price($1) AS removed`, [scheduled.rows[0]!.id])).rows).toEqual([{ removed: true }]);
-    expect((await app.query(`SELECT remove_scheduled_price($1) AS removed`, [scheduled.rows[0]!.id])).rows).toEqual([{ removed: false }]);
+    const scheduled = await app.query<{ id: string }>(
+      `INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ('ip.dedicated', 'second', 0.000002, '2099-01-01T00:00:00Z') RETURNING id`,
+    );
+    expect((await app.query(`SELECT remove_scheduled_price($1) AS removed`, [scheduled.rows[0]!.id])).rows).toEqual([
+      { removed: true },
+    ]);
+    expect((await app.query(`SELECT remove_scheduled_price($1) AS removed`, [scheduled.rows[0]!.id])).rows).toEqual([
+      { removed: false },
+    ]);
     // In force (last month, after the closed October) but used by no invoice yet: still refused.
     const inForce = await db.pool.query<{ id: string }>(
       `INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ('ip.dedicated', 'second', 0.000002, date_trunc('hour', now()) - interval '1 hour') RETURNING id`,
     );
-    expect(await outcome(app, `SELECT remove_scheduled_price($1)`, [inForce.rows[0]!.id])).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
-    expect(await outcome(db.pool, `DELETE FROM prices WHERE id = $1`, [inForce.rows[0]!.id])).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
+    expect(await outcome(app, `SELECT remove_scheduled_price($1)`, [inForce.rows[0]!.id])).toBe(
+      INTEGRITY_CONSTRAINT_VIOLATION,
+    );
+    expect(await outcome(db.pool, `DELETE FROM prices WHERE id = $1`, [inForce.rows[0]!.id])).toBe(
+      INTEGRITY_CONSTRAINT_VIOLATION,
+    );
   });
 
   it('keeps commitments append-only and refuses one from a closed month', async () => {
-    expect(await outcome(app, `INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('acme', '2026-12-01', 1000.00)`)).toBe('ok');
-    expect(await outcome(app, `INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('acme', '2026-10-01', 1000.00)`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
-    expect(await outcome(app, `INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('acme', '2026-12-15', 1000.00)`)).toBe(CHECK_VIOLATION);
-    expect(await outcome(app, `INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('acme', '2027-01-01', -1)`)).toBe(CHECK_VIOLATION);
+    expect(
+      await outcome(
+        app,
+        `INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('acme', '2026-12-01', 1000.00)`,
+      ),
+    ).toBe('ok');
+    expect(
+      await outcome(
+        app,
+        `INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('acme', '2026-10-01', 1000.00)`,
+      ),
+    ).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
+    expect(
+      await outcome(
+        app,
+        `INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('acme', '2026-12-15', 1000.00)`,
+      ),
+    ).toBe(CHECK_VIOLATION);
+    expect(
+      await outcome(
+        app,
+        `INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('acme', '2027-01-01', -1)`,
+      ),
+    ).toBe(CHECK_VIOLATION);
     expect(await outcome(app, `UPDATE commitments SET monthly_minimum = 0`)).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await outcome(app, `DELETE FROM commitments`)).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await outcome(db.pool, `UPDATE commitments SET monthly_minimum = 0`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
@@ -114,11 +192,18 @@ describe('the commercial terms schema', () => {
   });
 
   it('keeps credit movements append-only and within their grant: applied on a close, returned once on the void, never more than remains', async () => {
-    const grant = await app.query<{ id: string }>(`INSERT INTO credit_grants (org, amount, reason, expires_at) VALUES ('acme', 500.00, 'outage 2026-11-14', '2027-06-30T00:00:00Z') RETURNING id`);
+    const grant = await app.query<{ id: string }>(
+      `INSERT INTO credit_grants (org, amount, reason, expires_at) VALUES ('acme', 500.00, 'outage 2026-11-14', '2027-06-30T00:00:00Z') RETURNING id`,
+    );
     const id = grant.rows[0]!.id;
     const move = (kind: string, amount: string, invoice: string, creditNote: string | null) =>
-      outcome(app, `INSERT INTO credit_movements (grant_id, kind, amount, invoice_number, credit_note_number) VALUES ($1, $2, $3, $4, $5)`, [id, kind, amount, invoice, creditNote]);
-    const remaining = async () => (await app.query(`SELECT remaining::text FROM credit_balances WHERE id = $1`, [id])).rows[0]!.remaining;
+      outcome(
+        app,
+        `INSERT INTO credit_movements (grant_id, kind, amount, invoice_number, credit_note_number) VALUES ($1, $2, $3, $4, $5)`,
+        [id, kind, amount, invoice, creditNote],
+      );
+    const remaining = async () =>
+      (await app.query(`SELECT remaining::text FROM credit_balances WHERE id = $1`, [id])).rows[0]!.remaining;
 
     expect(await move('applied', '600.00', 'INV-000001', null)).toBe(CHECK_VIOLATION); // more than the grant
     expect(await move('applied', '100.00', 'INV-000002', null)).toBe(INTEGRITY_CONSTRAINT_VIOLATION); // another organization's invoice
@@ -131,12 +216,19 @@ describe('the commercial terms schema', () => {
     expect(await remaining()).toBe('500.00');
     expect(await move('returned', '100.00', 'INV-000001', 'CN-000003')).toBe(UNIQUE_VIOLATION);
 
-    for (const sql of [`UPDATE credit_movements SET amount = 1`, `DELETE FROM credit_movements`, `UPDATE credit_grants SET amount = 1`, `DELETE FROM credit_grants`]) {
+    for (const sql of [
+      `UPDATE credit_movements SET amount = 1`,
+      `DELETE FROM credit_movements`,
+      `UPDATE credit_grants SET amount = 1`,
+      `DELETE FROM credit_grants`,
+    ]) {
       expect(await outcome(app, sql)).toBe(INSUFFICIENT_PRIVILEGE);
       expect(await outcome(db.pool, sql)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
     }
     expect(await outcome(db.pool, `TRUNCATE credit_movements`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
-    expect(await outcome(app, `INSERT INTO credit_grants (org, amount, reason) VALUES ('acme', 0, 'nothing')`)).toBe(CHECK_VIOLATION);
+    expect(await outcome(app, `INSERT INTO credit_grants (org, amount, reason) VALUES ('acme', 0, 'nothing')`)).toBe(
+      CHECK_VIOLATION,
+    );
   });
 
   it('takes minimum and credit lines on an invoice, money only', async () => {

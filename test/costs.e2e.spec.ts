@@ -27,7 +27,8 @@ describe('cost estimates', () => {
   const op = TEST_OPERATOR_TOKEN;
   const currentHour = Math.floor(Date.now() / HOUR) * HOUR;
   const range = `from=${iso(currentHour - 24 * HOUR)}&to=${iso(currentHour + HOUR)}`;
-  const costs = (q: string, headers: { token?: string } = {}) => call(`${svc.api}/v1/orgs/acme/costs?${range}&${q}`, { token: headers.token ?? viewer });
+  const costs = (q: string, headers: { token?: string } = {}) =>
+    call(`${svc.api}/v1/orgs/acme/costs?${range}&${q}`, { token: headers.token ?? viewer });
 
   const post = async (batch: PostedEvent[]) => {
     const res = await call(`${svc.collector}/v1/events`, { token: host.token, body: batch });
@@ -44,7 +45,12 @@ describe('cost estimates', () => {
     viewer = (await call(`${svc.api}/v1/orgs/acme/tokens`, { token: op, body: { email: 'vic@acme.test' } })).body.token;
     events = smallFleet('acme', 6);
     await post(events);
-    prices = new Map((await call(`${svc.api}/v1/prices`, { token: viewer })).body.map((p: { sku: string; unit_price: string }) => [p.sku, p.unit_price]));
+    prices = new Map(
+      (await call(`${svc.api}/v1/prices`, { token: viewer })).body.map((p: { sku: string; unit_price: string }) => [
+        p.sku,
+        p.unit_price,
+      ]),
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -55,7 +61,13 @@ describe('cost estimates', () => {
   it('prices each SKU at the list price, per row rounded to cents, the total the exact sum rounded once', async () => {
     const res = await costs('granularity=total&group_by=sku');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ org: 'acme', granularity: 'total', tz: 'UTC', currency: 'USD', total: expectedCost(events, prices) });
+    expect(res.body).toMatchObject({
+      org: 'acme',
+      granularity: 'total',
+      tz: 'UTC',
+      currency: 'USD',
+      total: expectedCost(events, prices),
+    });
     for (const row of res.body.rows) {
       const mine = events.filter((e) => skuOf(e) === row.sku);
       expect(row).toEqual({
@@ -80,9 +92,19 @@ describe('cost estimates', () => {
 
   it('narrows to a resource and a region, read from the per-resource projection', async () => {
     const res = await costs('granularity=total&group_by=sku,region&resource=m_02&region=fra&region=ord');
-    expect(res.body.rows.map((r: { sku: string; region: string; amount: string }) => [r.sku, r.region, r.amount])).toEqual([
-      ['machine.runtime/performance-1x', 'fra', expectedCost(events, prices, (e) => e.data.resource === 'm_02' && e.type === 'machine.runtime')],
-      ['network.egress/eu', 'fra', expectedCost(events, prices, (e) => e.data.resource === 'm_02' && e.type === 'network.egress')],
+    expect(
+      res.body.rows.map((r: { sku: string; region: string; amount: string }) => [r.sku, r.region, r.amount]),
+    ).toEqual([
+      [
+        'machine.runtime/performance-1x',
+        'fra',
+        expectedCost(events, prices, (e) => e.data.resource === 'm_02' && e.type === 'machine.runtime'),
+      ],
+      [
+        'network.egress/eu',
+        'fra',
+        expectedCost(events, prices, (e) => e.data.resource === 'm_02' && e.type === 'network.egress'),
+      ],
     ]);
   });
 
@@ -109,11 +131,22 @@ describe('cost estimates', () => {
     const runtime = (e: PostedEvent) => e.data.resource === 'm_06' && e.type === 'machine.runtime';
     const lateEvent = (id: string, hoursBeforeMidnight: number, quantity: number): PostedEvent => {
       const e = { ...events.find(runtime)! };
-      return { ...e, id, time: new Date(day - hoursBeforeMidnight * HOUR + 30 * 60_000).toISOString(), data: { ...e.data, quantity } };
+      return {
+        ...e,
+        id,
+        time: new Date(day - hoursBeforeMidnight * HOUR + 30 * 60_000).toISOString(),
+        data: { ...e.data, quantity },
+      };
     };
-    const amountOf = (b: { rows: { sku: string; amount: string }[] }) => b.rows.find((r) => r.sku === 'machine.runtime/performance-2x')?.amount ?? '0';
+    const amountOf = (b: { rows: { sku: string; amount: string }[] }) =>
+      b.rows.find((r) => r.sku === 'machine.runtime/performance-2x')?.amount ?? '0';
     const rolledUp = async () =>
-      (await db.pool.query(`SELECT quantity::text AS q FROM usage_resource_daily WHERE org = 'acme' AND day = $1 AND resource = 'm_06'`, [new Date(day - DAY).toISOString().slice(0, 10)])).rows.map((r) => r.q);
+      (
+        await db.pool.query(
+          `SELECT quantity::text AS q FROM usage_resource_daily WHERE org = 'acme' AND day = $1 AND resource = 'm_06'`,
+          [new Date(day - DAY).toISOString().slice(0, 10)],
+        )
+      ).rows.map((r) => r.q);
 
     // That day gets its first usage: the day is built.
     events.push(lateEvent('late-1', 12, 1000));
@@ -135,15 +168,21 @@ describe('cost estimates', () => {
     const sku = 'machine.runtime/performance-2x';
     const change = currentHour - 3 * HOUR;
     const before = (await costs(`granularity=total&group_by=sku&sku=${sku}`)).body.total;
-    await db.pool.query(`INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ($1, 'second', '0.0001', $2)`, [sku, new Date(change)]);
+    await db.pool.query(
+      `INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ($1, 'second', '0.0001', $2)`,
+      [sku, new Date(change)],
+    );
     const res = await costs(`granularity=hour&group_by=sku&sku=${sku}`);
     // Within the range asked (the rollup test above added events of the day before yesterday).
-    const inRange = (e: PostedEvent) => Date.parse(e.time) >= currentHour - 24 * HOUR && Date.parse(e.time) < currentHour + HOUR;
+    const inRange = (e: PostedEvent) =>
+      Date.parse(e.time) >= currentHour - 24 * HOUR && Date.parse(e.time) < currentHour + HOUR;
     const mine = events.filter((e) => skuOf(e) === sku && inRange(e));
     const early = mine.filter((e) => Date.parse(e.time) < change);
     const late = mine.filter((e) => Date.parse(e.time) >= change);
     expect(late.length).toBeGreaterThan(0);
-    const expected = Dec.of(expectedCost(early, prices)).add(Dec.of(expectedCost(late, new Map([[sku, '0.0001']])))).toFixed(2);
+    const expected = Dec.of(expectedCost(early, prices))
+      .add(Dec.of(expectedCost(late, new Map([[sku, '0.0001']]))))
+      .toFixed(2);
     expect(res.body.total).toBe(expected);
     expect(res.body.total).not.toBe(before);
     for (const row of res.body.rows) {
@@ -178,15 +217,33 @@ describe('cost estimates', () => {
     // ICU keeps zones the tz database dropped; Postgres reads its own copy of that database.
     const candidates = ['US/Pacific-New', 'Canada/East-Saskatchewan'];
     const inPostgres = new Set(
-      (await db.pool.query<{ name: string }>('SELECT name FROM pg_timezone_names WHERE name = ANY($1)', [candidates])).rows.map((r) => r.name),
+      (
+        await db.pool.query<{ name: string }>('SELECT name FROM pg_timezone_names WHERE name = ANY($1)', [candidates])
+      ).rows.map((r) => r.name),
     );
     const zone = candidates.find((z) => !inPostgres.has(z) && isTimeZone(z));
-    if (zone === undefined) throw new Error(`every one of ${candidates.join(', ')} is known to both Intl and Postgres, or to neither: name another`);
+    if (zone === undefined)
+      throw new Error(
+        `every one of ${candidates.join(', ')} is known to both Intl and Postgres, or to neither: name another`,
+      );
     for (const endpoint of ['usage', 'costs']) {
-      for (const q of [`${range}&granularity=day`, `from=${new Date(currentHour).toISOString().slice(0, 10)}&to=${new Date(currentHour + DAY).toISOString().slice(0, 10)}`]) {
-        const res = await call(`${svc.api}/v1/orgs/acme/${endpoint}?${q}&tz=${encodeURIComponent(zone)}`, { token: viewer });
-        expect([endpoint, res.status, res.headers.get('content-type')]).toEqual([endpoint, 400, expect.stringContaining('application/problem+json')]);
-        expect(res.body).toMatchObject({ status: 400, title: 'bad request', errors: [{ path: 'tz', message: expect.stringContaining(zone) }] });
+      for (const q of [
+        `${range}&granularity=day`,
+        `from=${new Date(currentHour).toISOString().slice(0, 10)}&to=${new Date(currentHour + DAY).toISOString().slice(0, 10)}`,
+      ]) {
+        const res = await call(`${svc.api}/v1/orgs/acme/${endpoint}?${q}&tz=${encodeURIComponent(zone)}`, {
+          token: viewer,
+        });
+        expect([endpoint, res.status, res.headers.get('content-type')]).toEqual([
+          endpoint,
+          400,
+          expect.stringContaining('application/problem+json'),
+        ]);
+        expect(res.body).toMatchObject({
+          status: 400,
+          title: 'bad request',
+          errors: [{ path: 'tz', message: expect.stringContaining(zone) }],
+        });
       }
     }
   });

@@ -51,8 +51,14 @@ describe('the dashboard, in headless Chromium', () => {
     config = testConfig(db.url, topics);
     [svc, browser] = await Promise.all([startServices(config), launchChromium()]);
     const host = await seedHost(svc.api, op, ['acme', 'globex']);
-    expect((await call(`${svc.api}/v1/orgs/acme/members`, { token: op, body: { email: 'ann@acme.test', role: 'viewer' } })).status).toBe(201);
-    const tok = await call(`${svc.api}/v1/orgs/acme/tokens`, { token: op, body: { email: 'ann@acme.test', name: 'browser' } });
+    expect(
+      (await call(`${svc.api}/v1/orgs/acme/members`, { token: op, body: { email: 'ann@acme.test', role: 'viewer' } }))
+        .status,
+    ).toBe(201);
+    const tok = await call(`${svc.api}/v1/orgs/acme/tokens`, {
+      token: op,
+      body: { email: 'ann@acme.test', name: 'browser' },
+    });
     expect(tok.status).toBe(201);
     viewer = { id: tok.body.id, token: tok.body.token };
     events = smallFleet('acme', HOURS);
@@ -83,7 +89,8 @@ describe('the dashboard, in headless Chromium', () => {
   });
 
   it('signs a member in and draws the month, with the month so far and its forecast as the API says', async () => {
-    const currentUsage = async () => (await call(`${svc.api}/v1/orgs/acme/usage/current`, { token: viewer.token })).body;
+    const currentUsage = async () =>
+      (await call(`${svc.api}/v1/orgs/acme/usage/current`, { token: viewer.token })).body;
     // The forecast scales the month so far by the time elapsed, so it shrinks as the clock runs:
     // the page's, asked for in between, lies between the API's just before and just after.
     const before = await currentUsage();
@@ -104,7 +111,11 @@ describe('the dashboard, in headless Chromium', () => {
     await page.click('[data-period="last-7-days"]');
     await shown('#period=last-7-days');
     const series = await apiAnswer(costsUrl('sku'));
-    const prices = new Map<string, string>((await call(`${svc.api}/v1/prices`, { token: viewer.token })).body.map((p: { sku: string; unit_price: string }) => [p.sku, p.unit_price]));
+    const prices = new Map<string, string>(
+      (await call(`${svc.api}/v1/prices`, { token: viewer.token })).body.map(
+        (p: { sku: string; unit_price: string }) => [p.sku, p.unit_price],
+      ),
+    );
     expect(series.total).toBe(expectedCost(events, prices));
     expect(await text('#kpi-period')).toBe(dollars(series.total));
 
@@ -129,7 +140,9 @@ describe('the dashboard, in headless Chromium', () => {
 
     const resources = await apiAnswer(costsUrl('resource'));
     expect(resources.rows).toHaveLength(15);
-    expect(await page.getAttribute('#resources-body tr:first-child', 'data-resource')).toBe(resources.rows[0]!['resource']);
+    expect(await page.getAttribute('#resources-body tr:first-child', 'data-resource')).toBe(
+      resources.rows[0]!['resource'],
+    );
     expect(await text('#resources-body tr:first-child .amount')).toBe(dollars(resources.rows[0]!['amount']!));
     // Whole past days of resources come from the daily rollup: checked against the events too.
     const top = resources.rows[0]!['resource']!;
@@ -153,7 +166,9 @@ describe('the dashboard, in headless Chromium', () => {
     for (const row of apps.rows) expect(await text(`[data-app="${row['app']}"] .amount`)).toBe(dollars(row['amount']!));
     const resources = await apiAnswer(costsUrl('resource'));
     expect(resources.rows.length).toBeLessThan(15);
-    expect(await page.getAttribute('#resources-body tr:first-child', 'data-resource')).toBe(resources.rows[0]!['resource']);
+    expect(await page.getAttribute('#resources-body tr:first-child', 'data-resource')).toBe(
+      resources.rows[0]!['resource'],
+    );
     expect(await page.getAttribute('[data-region="fra"]', 'class')).toContain('picked');
 
     await page.click('.chip[data-dim="region"]');
@@ -174,7 +189,9 @@ describe('the dashboard, in headless Chromium', () => {
   });
 
   it('goes back to sign-in, saying why, when the token is revoked', async () => {
-    expect((await call(`${svc.api}/v1/orgs/acme/tokens/${viewer.id}`, { method: 'DELETE', token: op })).status).toBe(204);
+    expect((await call(`${svc.api}/v1/orgs/acme/tokens/${viewer.id}`, { method: 'DELETE', token: op })).status).toBe(
+      204,
+    );
     await page.click('[data-period="last-month"]');
     await page.waitForSelector('body[data-state="signed-out"] #sign-in-error:not([hidden])');
     expect(await text('#sign-in-error')).toMatch(/no longer valid/);

@@ -14,7 +14,10 @@ export default async function globalSetup(): Promise<void> {
   // Workers are started after this and inherit it.
   process.env['METERING_TEST_RUN'] ??= Date.now().toString(36);
   const TEMPLATE_DB = templateDb();
-  execFileSync(process.execPath, [join(root, 'scripts', 'stack.mjs'), '--quiet', '--no-migrate'], { stdio: 'inherit', cwd: root });
+  execFileSync(process.execPath, [join(root, 'scripts', 'stack.mjs'), '--quiet', '--no-migrate'], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
@@ -23,5 +26,8 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await admin.end();
   }
-  execFileSync(process.execPath, [join(root, 'scripts', 'migrate.mjs'), testDatabaseUrl(TEMPLATE_DB)], { stdio: 'inherit', cwd: root });
+  execFileSync(process.execPath, [join(root, 'scripts', 'migrate.mjs'), testDatabaseUrl(TEMPLATE_DB)], {
+    stdio: 'inherit',
+    cwd: root,
+  });
 }

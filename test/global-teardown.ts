@@ -8,7 +8,9 @@ export default async function globalTeardown(): Promise<void> {
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
-    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname ~ '^metering_(tpl|t)_'`);
+    const { rows } = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname ~ '^metering_(tpl|t)_'`,
+    );
     const ours = new RegExp(`^metering_(tpl|t)_${testRun()}(_|$)`);
     for (const { datname } of rows) {
       const started = runStartedAt(datname);

@@ -6,7 +6,14 @@ import { TEST_OPERATOR_TOKEN, testConfig } from './support/config';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createTestTopics, readTopic, TestTopics } from './support/kafka';
 import { call, foldedToEnd, RunningServices, seedHost, startServices } from './support/services';
-import { buildCorpus, Category, CorpusContext, DEFAULT_BOUND_MS, HOSTILE_ID_PREFIX, HostileCase } from './hostile/corpus';
+import {
+  buildCorpus,
+  Category,
+  CorpusContext,
+  DEFAULT_BOUND_MS,
+  HOSTILE_ID_PREFIX,
+  HostileCase,
+} from './hostile/corpus';
 import { RawAnswer, send } from './hostile/send';
 import { Dec } from '@metering/domain';
 
@@ -49,7 +56,13 @@ function controlSet(tag: string): Control[] {
     ['volume.storage', 'volume.storage', '0.25', {}],
     ['ip.dedicated', 'ip.dedicated', '60', {}],
   ];
-  return kinds.map(([type, sku, quantity, extra], i) => ({ id: `control-${tag}-${i}`, type, sku, quantity, data: extra }));
+  return kinds.map(([type, sku, quantity, extra], i) => ({
+    id: `control-${tag}-${i}`,
+    type,
+    sku,
+    quantity,
+    data: extra,
+  }));
 }
 
 function toEvent(c: Control, now: number) {
@@ -63,7 +76,19 @@ function toEvent(c: Control, now: number) {
   };
 }
 
-const TABLES = ['organizations', 'hosts', 'tokens', 'memberships', 'audit_log', 'invoices', 'invoice_lines', 'credit_notes', 'period_closes', 'outbox', 'prices'];
+const TABLES = [
+  'organizations',
+  'hosts',
+  'tokens',
+  'memberships',
+  'audit_log',
+  'invoices',
+  'invoice_lines',
+  'credit_notes',
+  'period_closes',
+  'outbox',
+  'prices',
+];
 
 /** What is wrong with an answer, or null when it is the one the corpus asks for. */
 function judge(c: HostileCase, a: RawAnswer, bound: number): string | null {
@@ -86,19 +111,27 @@ function judge(c: HostileCase, a: RawAnswer, bound: number): string | null {
   if (a.status >= 400 && e.problem !== false) {
     if (!/^application\/problem\+json/.test(a.headers['content-type'] ?? '')) return `not problem+json: ${shown}`;
     if (c.method !== 'HEAD') {
-      if (!body || body.status !== a.status || typeof body.type !== 'string' || typeof body.title !== 'string' || typeof body.detail !== 'string') {
+      if (
+        !body ||
+        body.status !== a.status ||
+        typeof body.type !== 'string' ||
+        typeof body.title !== 'string' ||
+        typeof body.detail !== 'string'
+      ) {
         return `not a problem body: ${shown}`;
       }
       if (e.detail && !e.detail.test(body.detail)) return `detail does not match ${e.detail}: ${shown}`;
       if (e.errors) {
         const paths = Array.isArray(body.errors) ? body.errors.map((f: { path: string }) => f.path) : null;
-        if (JSON.stringify(paths) !== JSON.stringify(e.errors)) return `errors ${JSON.stringify(paths)}, expected ${JSON.stringify(e.errors)}: ${shown}`;
+        if (JSON.stringify(paths) !== JSON.stringify(e.errors))
+          return `errors ${JSON.stringify(paths)}, expected ${JSON.stringify(e.errors)}: ${shown}`;
       }
     }
   }
   if (e.rejected) {
     if (!body || body.accepted !== 0 || !Array.isArray(body.rejected)) return `expected nothing accepted: ${shown}`;
-    if (body.rejected.length !== e.rejected.length) return `expected ${e.rejected.length} rejected, got ${body.rejected.length}: ${shown}`;
+    if (body.rejected.length !== e.rejected.length)
+      return `expected ${e.rejected.length} rejected, got ${body.rejected.length}: ${shown}`;
     for (let i = 0; i < e.rejected.length; i++) {
       const r = body.rejected[i];
       const paths = (r?.errors ?? []).map((f: { path: string }) => f.path);
@@ -107,7 +140,8 @@ function judge(c: HostileCase, a: RawAnswer, bound: number): string | null {
       }
     }
   }
-  if (e.noRows && !(body && Array.isArray(body.rows) && body.rows.length === 0)) return `expected an answer with no rows: ${shown}`;
+  if (e.noRows && !(body && Array.isArray(body.rows) && body.rows.length === 0))
+    return `expected an answer with no rows: ${shown}`;
   return null;
 }
 
@@ -126,7 +160,8 @@ describe('hostile input: a corpus of malformed requests, answered and not counte
 
   async function counts(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const t of TABLES) out[t] = Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0]!.n);
+    for (const t of TABLES)
+      out[t] = Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0]!.n);
     return out;
   }
 
@@ -135,7 +170,11 @@ describe('hostile input: a corpus of malformed requests, answered and not counte
     const body = JSON.stringify(set.map((c) => toEvent(c, now)));
     const res = await fetch(`${svc.collector}/v1/events`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${ctx.tokens.host}`, 'content-type': 'application/cloudevents-batch+json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
+      headers: {
+        authorization: `Bearer ${ctx.tokens.host}`,
+        'content-type': 'application/cloudevents-batch+json',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      },
       body: gzip ? gzipSync(body) : body,
     });
     expect([res.status, await res.json()]).toEqual([202, { accepted: set.length, rejected: [] }]);
@@ -181,7 +220,10 @@ describe('hostile input: a corpus of malformed requests, answered and not counte
 
   it('is made the same way from the same seed, and holds at least 200 requests', () => {
     const again = buildCorpus(ctx).filter((c) => CHAOS || !c.chaosOnly);
-    const fingerprint = (cs: HostileCase[]) => cs.map((c) => `${c.name}|${c.target}|${typeof c.body === 'function' ? 'fn' : c.body?.toString('base64')}`).join('\n');
+    const fingerprint = (cs: HostileCase[]) =>
+      cs
+        .map((c) => `${c.name}|${c.target}|${typeof c.body === 'function' ? 'fn' : c.body?.toString('base64')}`)
+        .join('\n');
     expect(fingerprint(again)).toBe(fingerprint(corpus));
     const byCategory: Partial<Record<Category, number>> = {};
     for (const c of corpus) byCategory[c.category] = (byCategory[c.category] ?? 0) + 1;
@@ -191,7 +233,9 @@ describe('hostile input: a corpus of malformed requests, answered and not counte
     expect(byService.api).toBeGreaterThan(50);
     expect(byService.invoicing).toBeGreaterThan(20);
     expect(new Set(corpus.map((c) => `${c.service} ${c.name}`)).size).toBe(corpus.length);
-    process.stdout.write(`hostile corpus: ${corpus.length} requests ${JSON.stringify(byCategory)} ${JSON.stringify(byService)}\n`);
+    process.stdout.write(
+      `hostile corpus: ${corpus.length} requests ${JSON.stringify(byCategory)} ${JSON.stringify(byService)}\n`,
+    );
   });
 
   it('answers every request as the corpus says, each within its bound', async () => {
@@ -203,7 +247,10 @@ describe('hostile input: a corpus of malformed requests, answered and not counte
       const verdict = judge(c, answer, bound);
       if (DUMP) {
         const detail = answer.body.toString('utf8').slice(0, 160);
-        appendFileSync(DUMP, `${JSON.stringify({ service: c.service, category: c.category, name: c.name, status: answer.status, ms: answer.ms, bodySent: answer.bodyBytesSent, verdict, detail })}\n`);
+        appendFileSync(
+          DUMP,
+          `${JSON.stringify({ service: c.service, category: c.category, name: c.name, status: answer.status, ms: answer.ms, bodySent: answer.bodyBytesSent, verdict, detail })}\n`,
+        );
       }
       if (verdict) failures.push(`${c.service} [${c.category}] ${c.name}: ${verdict}`);
       return answer;
@@ -239,7 +286,9 @@ describe('hostile input: a corpus of malformed requests, answered and not counte
     await foldedToEnd(topics.kafka, topics.usage, db.pool, config.consumerGroup, 60_000);
     const from = new Date(Math.floor(now / HOUR) * HOUR - 2 * 86_400_000).toISOString();
     const to = new Date(Math.floor(now / HOUR) * HOUR + 86_400_000).toISOString();
-    const res = await call(`${svc.api}/v1/orgs/${ORG}/usage?from=${from}&to=${to}&granularity=day`, { token: ctx.tokens.admin });
+    const res = await call(`${svc.api}/v1/orgs/${ORG}/usage?from=${from}&to=${to}&granularity=day`, {
+      token: ctx.tokens.admin,
+    });
     expect(res.status).toBe(200);
     const got = new Map<string, { quantity: Dec; events: number }>();
     for (const row of res.body.rows as { sku: string; quantity: string; events: number }[]) {
@@ -252,7 +301,11 @@ describe('hostile input: a corpus of malformed requests, answered and not counte
       want.set(c.sku, { quantity: s.quantity.add(Dec.of(c.quantity)), events: s.events + 1 });
     }
     const show = (m: Map<string, { quantity: Dec; events: number }>) =>
-      Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([sku, v]) => [sku, `${v.quantity.toFixed(9)} in ${v.events}`]));
+      Object.fromEntries(
+        [...m]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([sku, v]) => [sku, `${v.quantity.toFixed(9)} in ${v.events}`]),
+      );
     expect(show(got)).toEqual(show(want));
   });
 });

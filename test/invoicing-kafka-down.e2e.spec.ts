@@ -32,13 +32,18 @@ describe('invoicing: Kafka down when invoices are issued', () => {
     await admin.disconnect();
     for (const [i, org] of orgs.entries()) {
       await db.pool.query('INSERT INTO organizations (slug, name) VALUES ($1, $1)', [org]);
-      await db.pool.query(`INSERT INTO usage_monthly (period, org, sku, quantity, events) VALUES ($1, $2, 'machine.runtime/performance-1x', $3, 1)`, [
-        new Date(periodBounds(previous).from),
-        org,
-        3600 * (i + 1),
-      ]);
+      await db.pool.query(
+        `INSERT INTO usage_monthly (period, org, sku, quantity, events) VALUES ($1, $2, 'machine.runtime/performance-1x', $3, 1)`,
+        [new Date(periodBounds(previous).from), org, 3600 * (i + 1)],
+      );
     }
-    app = await createInvoicingApp(testConfig(db.url, { ...names, kafka: null as never, drop: async () => undefined }, { kafkaBrokers: broker.brokers }));
+    app = await createInvoicingApp(
+      testConfig(
+        db.url,
+        { ...names, kafka: null as never, drop: async () => undefined },
+        { kafkaBrokers: broker.brokers },
+      ),
+    );
     await app.listen(0, '127.0.0.1');
   }, 180_000);
 
@@ -66,11 +71,17 @@ describe('invoicing: Kafka down when invoices are issued', () => {
 
     await broker.start();
     await eventually(
-      async () => ((await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL')).rows[0]!.n === 0 ? true : undefined),
+      async () =>
+        (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL')).rows[0]!
+          .n === 0
+          ? true
+          : undefined,
       90_000,
       'the outbox to drain once the broker is back',
     );
-    const consumer = new Kafka({ clientId: 'kd-reader', brokers: broker.brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `kd-${Date.now()}` });
+    const consumer = new Kafka({ clientId: 'kd-reader', brokers: broker.brokers, logLevel: logLevel.NOTHING }).consumer(
+      { groupId: `kd-${Date.now()}` },
+    );
     const seen = new Map<string, string>();
     await consumer.connect();
     await consumer.subscribe({ topic: names.invoices, fromBeginning: true });
@@ -81,8 +92,14 @@ describe('invoicing: Kafka down when invoices are issued', () => {
       },
     });
     try {
-      await eventually(async () => (seen.size >= orgs.length ? true : undefined), 30_000, 'every invoice event on the topic');
-      expect(Object.fromEntries(seen)).toEqual(Object.fromEntries(result.invoices.map((i) => [i.number, `invoice.finalized ${i.org}`])));
+      await eventually(
+        async () => (seen.size >= orgs.length ? true : undefined),
+        30_000,
+        'every invoice event on the topic',
+      );
+      expect(Object.fromEntries(seen)).toEqual(
+        Object.fromEntries(result.invoices.map((i) => [i.number, `invoice.finalized ${i.org}`])),
+      );
     } finally {
       await consumer.disconnect();
     }

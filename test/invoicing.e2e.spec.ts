@@ -42,20 +42,29 @@ describe('invoicing, end to end', () => {
     expect(res.body).toMatchObject({ accepted: events.length, rejected: [] });
     await foldedToEnd(topics.kafka, topics.usage, db.pool, config.consumerGroup);
   };
-  const close = (period: string, token = op) => call(`${svc.invoicing}/v1/billing/periods/${period}/close`, { method: 'POST', token });
+  const close = (period: string, token = op) =>
+    call(`${svc.invoicing}/v1/billing/periods/${period}/close`, { method: 'POST', token });
 
   beforeAll(async () => {
     [db, topics] = await Promise.all([createTestDatabase(), createTestTopics()]);
     config = testConfig(db.url, topics);
     svc = await startServices(config);
-    for (const [slug, name] of [['acme', 'Acme Corp'], ['globex', 'Globex'], ['initech', 'Initech']]) {
+    for (const [slug, name] of [
+      ['acme', 'Acme Corp'],
+      ['globex', 'Globex'],
+      ['initech', 'Initech'],
+    ]) {
       expect((await call(`${svc.api}/v1/orgs`, { token: op, body: { slug, name } })).status).toBe(201);
     }
     host = (await call(`${svc.api}/v1/hosts`, { token: op, body: { name: 'ord-1' } })).body.token;
-    for (const [email, role] of [['bill@acme.test', 'billing'], ['vic@acme.test', 'viewer']]) {
+    for (const [email, role] of [
+      ['bill@acme.test', 'billing'],
+      ['vic@acme.test', 'viewer'],
+    ]) {
       await call(`${svc.api}/v1/orgs/acme/members`, { token: op, body: { email, role } });
     }
-    billing = (await call(`${svc.api}/v1/orgs/acme/tokens`, { token: op, body: { email: 'bill@acme.test' } })).body.token;
+    billing = (await call(`${svc.api}/v1/orgs/acme/tokens`, { token: op, body: { email: 'bill@acme.test' } })).body
+      .token;
     viewer = (await call(`${svc.api}/v1/orgs/acme/tokens`, { token: op, body: { email: 'vic@acme.test' } })).body.token;
     await post([
       event('machine.runtime', 'acme', { size: 'performance-1x', quantity: 2_592_000 }), // x 0.0000124 = 32.1408
@@ -85,10 +94,32 @@ describe('invoicing, end to end', () => {
   it('shows the invoice line by line to the organization’s billing members, and only to them', async () => {
     const res = await call(`${svc.api}/v1/orgs/acme/invoices/INV-000001`, { token: billing });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ number: 'INV-000001', org: 'acme', period: previous, currency: 'USD', status: 'issued', total: '47.14' });
+    expect(res.body).toMatchObject({
+      number: 'INV-000001',
+      org: 'acme',
+      period: previous,
+      currency: 'USD',
+      status: 'issued',
+      total: '47.14',
+    });
     expect(res.body.lines).toEqual([
-      expect.objectContaining({ kind: 'usage', sku: 'machine.runtime/performance-1x', usage_period: previous, quantity: '2592000', unit: 'second', unit_price: '0.0000124', amount: '32.14' }),
-      expect.objectContaining({ kind: 'usage', sku: 'volume.storage', quantity: '259200000', unit: 'gb-second', unit_price: '0.0000000578704', amount: '15.00' }),
+      expect.objectContaining({
+        kind: 'usage',
+        sku: 'machine.runtime/performance-1x',
+        usage_period: previous,
+        quantity: '2592000',
+        unit: 'second',
+        unit_price: '0.0000124',
+        amount: '32.14',
+      }),
+      expect.objectContaining({
+        kind: 'usage',
+        sku: 'volume.storage',
+        quantity: '259200000',
+        unit: 'gb-second',
+        unit_price: '0.0000000578704',
+        amount: '15.00',
+      }),
     ]);
     expect((await call(`${svc.api}/v1/orgs/acme/invoices/INV-000001`, { token: viewer })).status).toBe(403);
     expect((await call(`${svc.api}/v1/orgs/acme/invoices/INV-000002`, { token: billing })).status).toBe(404);
@@ -109,8 +140,12 @@ describe('invoicing, end to end', () => {
 
   it('refuses UPDATE, DELETE and TRUNCATE of issued documents in the database itself', async () => {
     const pool: Pool = db.pool;
-    await expect(pool.query(`UPDATE invoices SET total = 0 WHERE number = 'INV-000001'`)).rejects.toThrow(/append-only/);
-    await expect(pool.query(`DELETE FROM invoice_lines WHERE invoice_number = 'INV-000001'`)).rejects.toThrow(/append-only/);
+    await expect(pool.query(`UPDATE invoices SET total = 0 WHERE number = 'INV-000001'`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(pool.query(`DELETE FROM invoice_lines WHERE invoice_number = 'INV-000001'`)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(pool.query('TRUNCATE credit_notes CASCADE')).rejects.toThrow(/append-only/);
     await expect(pool.query(`UPDATE period_closes SET invoices = 0`)).rejects.toThrow(/append-only/);
   });
@@ -118,17 +153,31 @@ describe('invoicing, end to end', () => {
   it('bills usage that arrives after the close once, as an adjustment on the next invoice', async () => {
     await post([event('machine.runtime', 'acme', { size: 'performance-1x', quantity: 3600 })]);
     const reconcile = await call(`${svc.invoicing}/v1/billing/reconcile`, { token: op });
-    expect(reconcile.body.differences).toEqual([{ org: 'acme', usage_period: previous, sku: 'machine.runtime/performance-1x', projected: '2595600', billed: '2592000' }]);
+    expect(reconcile.body.differences).toEqual([
+      {
+        org: 'acme',
+        usage_period: previous,
+        sku: 'machine.runtime/performance-1x',
+        projected: '2595600',
+        billed: '2592000',
+      },
+    ]);
     const preview = await call(`${svc.invoicing}/v1/billing/preview?org=acme&period=${current}`, { token: op });
     expect(preview.body).toMatchObject({ number: null, org: 'acme', period: current, total: '0.04' });
-    expect(preview.body.lines).toEqual([expect.objectContaining({ kind: 'adjustment', usage_period: previous, quantity: '3600', amount: '0.04' })]);
+    expect(preview.body.lines).toEqual([
+      expect.objectContaining({ kind: 'adjustment', usage_period: previous, quantity: '3600', amount: '0.04' }),
+    ]);
 
     // Close this month as if it had ended.
     const closing = svc.apps.invoicing.get(CloseService);
     const result = await closing.close(current, { now: periodBounds(current).to });
-    expect(result.invoices).toEqual([{ number: 'INV-000003', org: 'acme', total: '0.04', content_hash: expect.any(String) }]);
+    expect(result.invoices).toEqual([
+      { number: 'INV-000003', org: 'acme', total: '0.04', content_hash: expect.any(String) },
+    ]);
     expect((await call(`${svc.invoicing}/v1/billing/reconcile`, { token: op })).body.differences).toEqual([]);
-    expect((await call(`${svc.invoicing}/v1/billing/preview?org=acme&period=${current}`, { token: op })).body.lines).toEqual([]);
+    expect(
+      (await call(`${svc.invoicing}/v1/billing/preview?org=acme&period=${current}`, { token: op })).body.lines,
+    ).toEqual([]);
   });
 
   it('voids an invoice with a credit note negating every line, numbered from the same sequence, once', async () => {
@@ -140,8 +189,14 @@ describe('invoicing, end to end', () => {
     expect([again.status, again.body.number]).toEqual([200, 'CN-000004']);
     const invoice = await call(`${svc.api}/v1/orgs/acme/invoices/INV-000001`, { token: billing });
     expect([invoice.body.status, invoice.body.total]).toEqual(['void', '47.14']);
-    expect((await call(`${svc.api}/v1/orgs/acme/credit-notes`, { token: billing })).body.map((c: { number: string }) => c.number)).toEqual(['CN-000004']);
-    expect((await call(`${svc.invoicing}/v1/billing/invoices/INV-000099/void`, { method: 'POST', token: op })).status).toBe(404);
+    expect(
+      (await call(`${svc.api}/v1/orgs/acme/credit-notes`, { token: billing })).body.map(
+        (c: { number: string }) => c.number,
+      ),
+    ).toEqual(['CN-000004']);
+    expect(
+      (await call(`${svc.invoicing}/v1/billing/invoices/INV-000099/void`, { method: 'POST', token: op })).status,
+    ).toBe(404);
   });
 
   it('publishes every finalized invoice and credit note to Kafka as Avro, through the outbox', async () => {

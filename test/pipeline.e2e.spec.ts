@@ -45,13 +45,23 @@ describe('one batch, end to end', () => {
     [db, topics] = await Promise.all([createTestDatabase(), createTestTopics()]);
     config = testConfig(db.url, topics);
     svc = await startServices(config);
-    expect((await call(`${svc.api}/v1/orgs`, { token: op, body: { slug: 'acme', name: 'Acme Corp' } })).status).toBe(201);
-    expect((await call(`${svc.api}/v1/orgs`, { token: op, body: { slug: 'globex', name: 'Globex' } })).status).toBe(201);
+    expect((await call(`${svc.api}/v1/orgs`, { token: op, body: { slug: 'acme', name: 'Acme Corp' } })).status).toBe(
+      201,
+    );
+    expect((await call(`${svc.api}/v1/orgs`, { token: op, body: { slug: 'globex', name: 'Globex' } })).status).toBe(
+      201,
+    );
     const host = await call(`${svc.api}/v1/hosts`, { token: op, body: { name: 'ord-7f2a' } });
     expect(host.status).toBe(201);
     ({ token: hostToken, id: hostId } = host.body);
-    expect((await call(`${svc.api}/v1/orgs/acme/members`, { token: op, body: { email: 'ann@acme.test', role: 'viewer' } })).status).toBe(201);
-    const tok = await call(`${svc.api}/v1/orgs/acme/tokens`, { token: op, body: { email: 'ann@acme.test', name: 'laptop' } });
+    expect(
+      (await call(`${svc.api}/v1/orgs/acme/members`, { token: op, body: { email: 'ann@acme.test', role: 'viewer' } }))
+        .status,
+    ).toBe(201);
+    const tok = await call(`${svc.api}/v1/orgs/acme/tokens`, {
+      token: op,
+      body: { email: 'ann@acme.test', name: 'laptop' },
+    });
     expect(tok.status).toBe(201);
     expect(tok.body.role).toBe('viewer');
     viewerToken = tok.body.token;
@@ -63,11 +73,17 @@ describe('one batch, end to end', () => {
   });
 
   it('accepts the valid events, rejects the invalid one with its reason, in one 202', async () => {
-    const res = await call(`${svc.collector}/v1/events`, { token: hostToken, body: batch, contentType: 'application/cloudevents-batch+json' });
+    const res = await call(`${svc.collector}/v1/events`, {
+      token: hostToken,
+      body: batch,
+      contentType: 'application/cloudevents-batch+json',
+    });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({
       accepted: 7,
-      rejected: [{ index: 6, id: 'bad', errors: [{ path: 'data.region', message: expect.stringContaining('atlantis') }] }],
+      rejected: [
+        { index: 6, id: 'bad', errors: [{ path: 'data.region', message: expect.stringContaining('atlantis') }] },
+      ],
     });
   });
 
@@ -76,13 +92,24 @@ describe('one batch, end to end', () => {
     await foldedToEnd(topics.kafka, topics.usage, db.pool, config.consumerGroup);
     const from = new Date(hour.getTime() - 3_600_000).toISOString();
     const to = new Date(hour.getTime() + 2 * 3_600_000).toISOString();
-    const res = await call(`${svc.api}/v1/orgs/acme/usage?from=${from}&to=${to}&group_by=region,app`, { token: viewerToken });
+    const res = await call(`${svc.api}/v1/orgs/acme/usage?from=${from}&to=${to}&group_by=region,app`, {
+      token: viewerToken,
+    });
     expect(res.status).toBe(200);
     const start = hour.toISOString().replace('.000Z', 'Z');
     const end = new Date(hour.getTime() + 3_600_000).toISOString().replace('.000Z', 'Z');
     expect(res.body.rows).toEqual([
       { start, end, region: 'fra', app: '', sku: 'volume.storage', unit: 'gb-second', quantity: '0.3', events: 2 },
-      { start, end, region: 'ord', app: 'web', sku: 'machine.runtime/shared-cpu-1x', unit: 'second', quantity: '120', events: 2 },
+      {
+        start,
+        end,
+        region: 'ord',
+        app: 'web',
+        sku: 'machine.runtime/shared-cpu-1x',
+        unit: 'second',
+        quantity: '120',
+        events: 2,
+      },
       { start, end, region: 'ord', app: 'web', sku: 'network.egress/na', unit: 'byte', quantity: '1000000', events: 1 },
     ]);
   });
@@ -93,7 +120,9 @@ describe('one batch, end to end', () => {
     expect((await call(`${svc.api}/v1/orgs/nope/usage?${q}`, { token: viewerToken })).status).toBe(404);
     const globex = await call(`${svc.api}/v1/orgs/globex/usage?${q}&granularity=day`, { token: op });
     expect(globex.status).toBe(200);
-    expect(globex.body.rows.map((r: { sku: string; quantity: string }) => [r.sku, r.quantity])).toEqual([['machine.runtime/performance-2x', '3600']]);
+    expect(globex.body.rows.map((r: { sku: string; quantity: string }) => [r.sku, r.quantity])).toEqual([
+      ['machine.runtime/performance-2x', '3600'],
+    ]);
   });
 
   it('answers 401 without a token, 403 for the wrong kind of token, 400 naming a bad parameter', async () => {
@@ -123,7 +152,11 @@ describe('one batch, end to end', () => {
       expect(metrics.status).toBe(200);
       expect(metrics.body).toContain('process_resident_memory_bytes');
     }
-    expect((await call(`${svc.collector}/metrics`)).body).toMatch(/collector_events_accepted_total\{service="collector"\} 14/);
-    expect((await call(`${svc.aggregator}/metrics`)).body).toMatch(/aggregator_events_folded_total\{service="aggregator"\} 6/);
+    expect((await call(`${svc.collector}/metrics`)).body).toMatch(
+      /collector_events_accepted_total\{service="collector"\} 14/,
+    );
+    expect((await call(`${svc.aggregator}/metrics`)).body).toMatch(
+      /aggregator_events_folded_total\{service="aggregator"\} 6/,
+    );
   });
 });

@@ -13,9 +13,14 @@ describe('rate limits per token', () => {
 
   beforeAll(async () => {
     [db, topics] = await Promise.all([createTestDatabase(), createTestTopics()]);
-    svc = await startServices(testConfig(db.url, topics, { rateLimits: { ingest: { perSecond: 1, burst: 3 }, read: { perSecond: 1, burst: 3 } } }));
+    svc = await startServices(
+      testConfig(db.url, topics, {
+        rateLimits: { ingest: { perSecond: 1, burst: 3 }, read: { perSecond: 1, burst: 3 } },
+      }),
+    );
     await call(`${svc.api}/v1/orgs`, { token: op, body: { slug: 'acme', name: 'Acme' } });
-    for (const name of ['h1', 'h2']) tokens[name] = (await call(`${svc.api}/v1/hosts`, { token: op, body: { name } })).body.token;
+    for (const name of ['h1', 'h2'])
+      tokens[name] = (await call(`${svc.api}/v1/hosts`, { token: op, body: { name } })).body.token;
     for (const email of ['a@acme.test', 'b@acme.test']) {
       await call(`${svc.api}/v1/orgs/acme/members`, { token: op, body: { email, role: 'viewer' } });
       tokens[email] = (await call(`${svc.api}/v1/orgs/acme/tokens`, { token: op, body: { email } })).body.token;
@@ -29,7 +34,8 @@ describe('rate limits per token', () => {
 
   it('lets a reader burst, then answers 429 with Retry-After, while another reader and the operator go on', async () => {
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await call(`${svc.api}/v1/prices`, { token: tokens['a@acme.test'] })).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await call(`${svc.api}/v1/prices`, { token: tokens['a@acme.test'] })).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     const limited = await call(`${svc.api}/v1/prices`, { token: tokens['a@acme.test'] });
     expect(limited.headers.get('retry-after')).toBe('1');

@@ -1,7 +1,15 @@
 import type { Pool } from 'pg';
 import { foldColumns, FoldInput, UsageColumns } from '@metering/metering';
 import type { IssuedDocument } from '@metering/billing';
-import { asServiceRole, createPool, DocumentsRepository, ProjectionStore, schemaAlteringRole, SERVICE_ROLE, withTransaction } from '@metering/db';
+import {
+  asServiceRole,
+  createPool,
+  DocumentsRepository,
+  ProjectionStore,
+  schemaAlteringRole,
+  SERVICE_ROLE,
+  withTransaction,
+} from '@metering/db';
 import { asOperatorOrg, asValidatedOrg, parsePeriod } from '@metering/domain';
 import { createTestDatabase, TestDatabase } from './support/database';
 
@@ -27,7 +35,18 @@ const invoice = (number: string, seq: bigint): IssuedDocument => ({
   period: OCT,
   currency: 'USD',
   issued_at: '2026-11-01T00:00:05Z',
-  lines: [{ kind: 'usage', sku: 'ip.dedicated', usage_period: OCT, quantity: '2678400', unit: 'second', unit_price: '0.000000771605', amount: '2.07', description: 'Dedicated IPv4' }],
+  lines: [
+    {
+      kind: 'usage',
+      sku: 'ip.dedicated',
+      usage_period: OCT,
+      quantity: '2678400',
+      unit: 'second',
+      unit_price: '0.000000771605',
+      amount: '2.07',
+      description: 'Dedicated IPv4',
+    },
+  ],
   total: '2.07',
   content_hash: 'a'.repeat(64),
 });
@@ -81,14 +100,15 @@ describe('the services database role', () => {
       'TRUNCATE invoice_lines': INSUFFICIENT_PRIVILEGE,
       'CREATE TABLE x ()': INSUFFICIENT_PRIVILEGE,
       'DROP FUNCTION refuse_document_change() CASCADE': INSUFFICIENT_PRIVILEGE,
-      'CREATE OR REPLACE FUNCTION refuse_document_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$': INSUFFICIENT_PRIVILEGE,
+      'CREATE OR REPLACE FUNCTION refuse_document_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$':
+        INSUFFICIENT_PRIVILEGE,
       // Row changes are refused by the privileges, before the triggers are asked.
       "UPDATE invoices SET total = 0 WHERE number = 'INV-000001'": INSUFFICIENT_PRIVILEGE,
       "DELETE FROM invoices WHERE number = 'INV-000001'": INSUFFICIENT_PRIVILEGE,
-      "UPDATE invoice_lines SET amount = 0": INSUFFICIENT_PRIVILEGE,
-      "DELETE FROM period_closes": INSUFFICIENT_PRIVILEGE,
+      'UPDATE invoice_lines SET amount = 0': INSUFFICIENT_PRIVILEGE,
+      'DELETE FROM period_closes': INSUFFICIENT_PRIVILEGE,
       "UPDATE audit_log SET actor = 'x'": INSUFFICIENT_PRIVILEGE,
-      "DELETE FROM prices": INSUFFICIENT_PRIVILEGE,
+      'DELETE FROM prices': INSUFFICIENT_PRIVILEGE,
       'SELECT * FROM pgmigrations': INSUFFICIENT_PRIVILEGE,
     };
     const got: Record<string, string> = {};
@@ -97,8 +117,12 @@ describe('the services database role', () => {
   });
 
   it('leaves the triggers as the second line: the owner changing an issued invoice is refused by them', async () => {
-    expect(await outcome(db.pool, `UPDATE invoices SET total = 0 WHERE number = 'INV-000001'`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
-    expect(await outcome(db.pool, `DELETE FROM invoice_lines WHERE invoice_number = 'INV-000001'`)).toBe(INTEGRITY_CONSTRAINT_VIOLATION);
+    expect(await outcome(db.pool, `UPDATE invoices SET total = 0 WHERE number = 'INV-000001'`)).toBe(
+      INTEGRITY_CONSTRAINT_VIOLATION,
+    );
+    expect(await outcome(db.pool, `DELETE FROM invoice_lines WHERE invoice_number = 'INV-000001'`)).toBe(
+      INTEGRITY_CONSTRAINT_VIOLATION,
+    );
     const { rows } = await app.query(`SELECT number, total::text FROM invoices`);
     expect(rows).toEqual([{ number: 'INV-000001', total: '2.07' }]);
   });
@@ -109,8 +133,12 @@ describe('the services database role', () => {
     await app.query(`UPDATE memberships SET role = 'admin' WHERE org = 'globex'`);
     await app.query(`INSERT INTO hosts (id, name) VALUES ('h_1', 'ord-1')`);
     await app.query(`UPDATE hosts SET revoked_at = now() WHERE id = 'h_1'`);
-    await app.query(`INSERT INTO audit_log (org, actor, action, subject) VALUES ('globex', 'operator', 'organization.create', 'globex')`);
-    await app.query(`INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ('ip.dedicated', 'second', 0.000001, '2027-01-01T00:00:00Z')`);
+    await app.query(
+      `INSERT INTO audit_log (org, actor, action, subject) VALUES ('globex', 'operator', 'organization.create', 'globex')`,
+    );
+    await app.query(
+      `INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ('ip.dedicated', 'second', 0.000001, '2027-01-01T00:00:00Z')`,
+    );
     await app.query(`INSERT INTO outbox (topic, key, value) VALUES ('billing.invoices.v1', 'acme', '\\x00')`);
     await app.query(`UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL`);
     await app.query(`DELETE FROM memberships WHERE org = 'globex'`);
@@ -124,12 +152,16 @@ describe('the services database role', () => {
 
   it('folds a batch through the projection store, creating the day partition of seen_events it needs', async () => {
     const partitions = async () =>
-      (await db.pool.query<{ relname: string; owner: string }>(
-        `SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      (
+        await db.pool.query<{ relname: string; owner: string }>(
+          `SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
           WHERE i.inhparent = 'seen_events'::regclass ORDER BY 1`,
-      )).rows;
+        )
+      ).rows;
     expect(await partitions()).toEqual([]);
-    expect((await app.query<{ n: number }>(`SELECT ensure_seen_partitions('2026-11-20', '2026-11-21') AS n`)).rows[0]!.n).toBe(2);
+    expect(
+      (await app.query<{ n: number }>(`SELECT ensure_seen_partitions('2026-11-20', '2026-11-21') AS n`)).rows[0]!.n,
+    ).toBe(2);
     // The function runs as its owner: the partitions are the owner's, and the services reach them through the parent.
     expect(await partitions()).toEqual([
       { relname: 'seen_events_20261120', owner: 'postgres' },
@@ -139,7 +171,17 @@ describe('the services database role', () => {
 
     const store = new ProjectionStore(app);
     const time = Date.UTC(2026, 10, 22, 10, 30); // a day with no partition yet: the store creates it
-    const events: FoldInput[] = ['1', '2'].map((id) => ({ id, source: 'host/a', time, org: asValidatedOrg('acme'), app: '', region: 'ord', sku: 'ip.dedicated', resource: 'm_1', quantity: '5' }));
+    const events: FoldInput[] = ['1', '2'].map((id) => ({
+      id,
+      source: 'host/a',
+      time,
+      org: asValidatedOrg('acme'),
+      app: '',
+      region: 'ord',
+      sku: 'ip.dedicated',
+      resource: 'm_1',
+      quantity: '5',
+    }));
     const columns = UsageColumns.of(events);
     const out = await store.applyBatch(
       { group: 'g', topic: 'usage', partition: 0 },
@@ -147,7 +189,9 @@ describe('the services database role', () => {
       (fresh) => foldColumns(columns, fresh),
     );
     expect(out).toMatchObject({ status: 'applied', fresh: 2, nextOffset: 2n });
-    expect((await app.query(`SELECT quantity::text, events::text FROM usage_hourly`)).rows).toEqual([{ quantity: '10', events: '2' }]);
+    expect((await app.query(`SELECT quantity::text, events::text FROM usage_hourly`)).rows).toEqual([
+      { quantity: '10', events: '2' },
+    ]);
     expect((await app.query(`SELECT count(*)::int AS n FROM seen_events`)).rows).toEqual([{ n: 3 }]);
     expect((await partitions()).map((p) => p.relname)).toContain('seen_events_20261122');
 

@@ -20,12 +20,16 @@ const ORGS = ['acme', 'globex', 'initech'];
 export async function brokerRestart(size: BrokerSize): Promise<ScenarioResult> {
   const broker = await createPrivateBroker();
   await broker.start();
-  const stack = await ChaosStack.start({ name: 'broker', services: ['api', 'collector', 'aggregator'], broker }).catch(async (e) => {
-    await broker.destroy();
-    throw e;
-  });
+  const stack = await ChaosStack.start({ name: 'broker', services: ['api', 'collector', 'aggregator'], broker }).catch(
+    async (e) => {
+      await broker.destroy();
+      throw e;
+    },
+  );
   try {
-    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(ORGS), ORGS, `broker-${Date.now()}`, { resendShare: 0.1 });
+    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(ORGS), ORGS, `broker-${Date.now()}`, {
+      resendShare: 0.1,
+    });
     // Paced to span both outages with events flowing before, during and after them.
     const seconds = 4 * size.downSeconds + 20;
     const flow = hosts.flow(size.events, 250, 8, () => Date.now(), size.events / seconds);
@@ -59,10 +63,21 @@ export async function brokerRestart(size: BrokerSize): Promise<ScenarioResult> {
         'distinct events accepted': hosts.stats.accepted,
         'events re-sent (duplicates)': hosts.stats.resent,
         'host retries by answer': JSON.stringify(hosts.stats.retries),
-        ...Object.fromEntries(outages.map((o) => [`${o.how}: from stop to answering again (s), then to the first 202 (ms)`, `${o.down}, ${o.firstAcceptedAfter}`])),
+        ...Object.fromEntries(
+          outages.map((o) => [
+            `${o.how}: from stop to answering again (s), then to the first 202 (ms)`,
+            `${o.down}, ${o.firstAcceptedAfter}`,
+          ]),
+        ),
         'service restarts needed': unexpected,
       },
-      passed: tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted && unexpected === 0 && (hosts.stats.retries['503'] ?? 0) > 0 && hosts.serverFaults === 0,
+      passed:
+        tally.lost === 0 &&
+        tally.doubleCounted === 0 &&
+        tally.events === hosts.stats.accepted &&
+        unexpected === 0 &&
+        (hosts.stats.retries['503'] ?? 0) > 0 &&
+        hosts.serverFaults === 0,
     };
   } catch (e) {
     throw new Error(`${String(e)}\n${stack.logs()}\n--- broker\n${broker.logTail()}`, { cause: e });

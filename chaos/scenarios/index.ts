@@ -14,9 +14,22 @@ const at = (scale: number, full: number, least: number) => Math.max(least, Math.
 export const SCENARIOS: Record<string, (scale: number) => Promise<ScenarioResult>> = {
   'kill-aggregator': (s) => killAggregator({ events: at(s, 1_000_000, 10_000), kills: at(s, 20, 3) }),
   'broker-restart': (s) => brokerRestart({ events: at(s, 300_000, 6_000), downSeconds: at(s, 20, 8) }),
-  'postgres-restart': (s) => postgresRestart({ events: at(s, 300_000, 6_000), orgs: at(s, 3_000, 100), downSeconds: at(s, 15, 5), closeCrashes: at(s, 3, 2) }),
-  'late-events': (s) => lateEvents({ onTime: at(s, 200_000, 2_000), late: at(s, 50_000, 500), current: at(s, 50_000, 500), batch: at(s, 500, 50) }),
-  'racing-closes': (s) => racingCloses({ orgs: at(s, 500, 20), events: at(s, 200_000, 2_000), closes: at(s, 8, 3), batch: at(s, 500, 50) }),
+  'postgres-restart': (s) =>
+    postgresRestart({
+      events: at(s, 300_000, 6_000),
+      orgs: at(s, 3_000, 100),
+      downSeconds: at(s, 15, 5),
+      closeCrashes: at(s, 3, 2),
+    }),
+  'late-events': (s) =>
+    lateEvents({
+      onTime: at(s, 200_000, 2_000),
+      late: at(s, 50_000, 500),
+      current: at(s, 50_000, 500),
+      batch: at(s, 500, 50),
+    }),
+  'racing-closes': (s) =>
+    racingCloses({ orgs: at(s, 500, 20), events: at(s, 200_000, 2_000), closes: at(s, 8, 3), batch: at(s, 500, 50) }),
   rebalance: (s) => rebalance({ events: at(s, 300_000, 6_000), changes: at(s, 8, 3) }),
   soak: async () => (await import('../soak')).soak(),
 };

@@ -18,7 +18,9 @@ const ORGS = ['acme', 'globex', 'initech', 'umbrella'];
 export async function killAggregator(size: KillSize): Promise<ScenarioResult> {
   const stack = await ChaosStack.start({ name: 'kill', services: ['api', 'collector', 'aggregator'] });
   try {
-    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(ORGS), ORGS, `kill-${Date.now()}`, { resendShare: 0.15 });
+    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(ORGS), ORGS, `kill-${Date.now()}`, {
+      resendShare: 0.15,
+    });
     const started = Date.now();
     // Paced so the kills fall while events flow: about one kill per 10 s of ingest.
     const flow = hosts.flow(size.events, 500, 8, () => Date.now(), size.events / (size.kills * 10));

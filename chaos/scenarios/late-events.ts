@@ -75,7 +75,10 @@ function lineProblems(what: string, lines: readonly Line[], expected: Map<string
 }
 
 /** The expected lines of `org`'s invoice for `period`, from per-`org|YYYY-MM|sku` seconds by kind. */
-function expectedLines(org: string, parts: { kind: 'usage' | 'adjustment'; seconds: Map<string, number> }[]): Map<string, number> {
+function expectedLines(
+  org: string,
+  parts: { kind: 'usage' | 'adjustment'; seconds: Map<string, number> }[],
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const { kind, seconds } of parts) {
     for (const [k, s] of seconds) {
@@ -90,7 +93,18 @@ function expectedLines(org: string, parts: { kind: 'usage' | 'adjustment'; secon
 
 /** Every invoice line of these organizations, per invoice, and the invoices per (org, period). */
 async function invoicesInDb(pool: Pool, orgs: readonly string[]) {
-  const { rows } = await pool.query<{ number: string; org: string; period: string; content_hash: string; kind: Line['kind']; usage_period: string; sku: string; quantity: string; unit_price: string; amount: string }>(
+  const { rows } = await pool.query<{
+    number: string;
+    org: string;
+    period: string;
+    content_hash: string;
+    kind: Line['kind'];
+    usage_period: string;
+    sku: string;
+    quantity: string;
+    unit_price: string;
+    amount: string;
+  }>(
     `SELECT i.number, i.org, to_char(i.period, 'YYYY-MM') AS period, i.content_hash, l.kind, to_char(l.usage_period, 'YYYY-MM') AS usage_period,
             l.sku, l.quantity::text, l.unit_price::text, l.amount::text
        FROM invoices i JOIN invoice_lines l ON l.invoice_number = i.number WHERE i.org = ANY($1) ORDER BY i.seq, l.line_no`,
@@ -139,7 +153,10 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
   const checks: Record<string, boolean> = {};
   const problems: string[] = [];
   const figures: Record<string, string | number> = {};
-  const stack = await ChaosStack.start({ name: 'late_events', services: ['api', 'collector', 'aggregator', 'invoicing'] });
+  const stack = await ChaosStack.start({
+    name: 'late_events',
+    services: ['api', 'collector', 'aggregator', 'invoicing'],
+  });
   try {
     const token = await stack.seed(ORGS);
     const stamp = Date.now().toString(36);
@@ -160,12 +177,18 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
     const firstClose = (await operatorCall(`${inv}/v1/billing/periods/${previous}/close`, {})) as CloseAnswer;
     figures[`close of ${previous} over HTTP (ms)`] = Date.now() - t;
     figures[`invoices of ${previous}`] = firstClose.invoices.length;
-    checks['the close invoices every organization once'] = firstClose.created === ORGS.length && new Set(firstClose.invoices.map((i) => i.org)).size === ORGS.length;
-    checks[`right after its close, ${previous} is billed exactly`] = clean(await invoiceTally(stack.pool, ORGS, [previous]));
+    checks['the close invoices every organization once'] =
+      firstClose.created === ORGS.length && new Set(firstClose.invoices.map((i) => i.org)).size === ORGS.length;
+    checks[`right after its close, ${previous} is billed exactly`] = clean(
+      await invoiceTally(stack.pool, ORGS, [previous]),
+    );
 
     // 3. Late events of the closed month, interleaved with the current month's, out of order and re-sent.
     t = Date.now();
-    await Promise.all([late.flow(size.late, size.batch, 4, previousTime), cur.flow(size.current, size.batch, 4, currentTime)]);
+    await Promise.all([
+      late.flow(size.late, size.batch, 4, previousTime),
+      cur.flow(size.current, size.batch, 4, currentTime),
+    ]);
     await stack.foldedToEnd();
     figures['late + current ingest and fold (s)'] = Math.round((Date.now() - t) / 1000);
 
@@ -176,21 +199,37 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
 
     // 4. Reconcile shows exactly the late usage; each preview of the current month bills it once.
     const observe = async () => {
-      const reconcile = ((await operatorCall(`${inv}/v1/billing/reconcile`)) as { differences: Difference[] }).differences;
+      const reconcile = ((await operatorCall(`${inv}/v1/billing/reconcile`)) as { differences: Difference[] })
+        .differences;
       const previews: Record<string, Line[]> = {};
-      for (const org of ORGS) previews[org] = ((await operatorCall(`${inv}/v1/billing/preview?org=${org}&period=${current}`)) as { lines: Line[] }).lines;
+      for (const org of ORGS)
+        previews[org] = (
+          (await operatorCall(`${inv}/v1/billing/preview?org=${org}&period=${current}`)) as { lines: Line[] }
+        ).lines;
       return { reconcile, previews };
     };
     const checkObserved = (when: string, o: Awaited<ReturnType<typeof observe>>) => {
       const want = new Map<string, string>();
       for (const [k, s] of lateS) want.set(k, `${(onTimeS.get(k) ?? 0) + s}/${onTimeS.get(k) ?? 0}`);
-      const got = new Map(o.reconcile.map((d) => [`${d.org}|${d.usage_period}|${d.sku}`, `${Number(d.projected)}/${Number(d.billed)}`]));
+      const got = new Map(
+        o.reconcile.map((d) => [`${d.org}|${d.usage_period}|${d.sku}`, `${Number(d.projected)}/${Number(d.billed)}`]),
+      );
       const bad = [...new Set([...want.keys(), ...got.keys()])].filter((k) => want.get(k) !== got.get(k));
-      for (const k of bad.slice(0, 5)) problems.push(`${when}, reconcile ${k}: ${got.get(k) ?? 'absent'}, expected ${want.get(k) ?? 'absent'} (projected/billed)`);
+      for (const k of bad.slice(0, 5))
+        problems.push(
+          `${when}, reconcile ${k}: ${got.get(k) ?? 'absent'}, expected ${want.get(k) ?? 'absent'} (projected/billed)`,
+        );
       checks[`${when}: reconcile shows exactly the late usage`] = bad.length === 0 && got.size === lateS.size;
       let ok = true;
       for (const org of ORGS) {
-        const p = lineProblems(`${when}, preview ${org} ${current}`, o.previews[org]!, expectedLines(org, [{ kind: 'adjustment', seconds: lateS }, { kind: 'usage', seconds: curS }]));
+        const p = lineProblems(
+          `${when}, preview ${org} ${current}`,
+          o.previews[org]!,
+          expectedLines(org, [
+            { kind: 'adjustment', seconds: lateS },
+            { kind: 'usage', seconds: curS },
+          ]),
+        );
         problems.push(...p.slice(0, 3));
         ok &&= p.length === 0;
       }
@@ -213,13 +252,18 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
     await stack.foldedToEnd();
     const second = await observe();
     checkObserved('after re-sending every late batch', second);
-    checks['re-sending every late batch changes neither reconcile nor the previews'] = JSON.stringify(first) === JSON.stringify(second);
+    checks['re-sending every late batch changes neither reconcile nor the previews'] =
+      JSON.stringify(first) === JSON.stringify(second);
     const projected = await projectionTally(stack.pool, together(onTime, late, cur), ORGS);
-    checks['the projections hold every accepted event once'] = clean(projected) && projected.events === onTime.stats.accepted + late.stats.accepted + cur.stats.accepted;
+    checks['the projections hold every accepted event once'] =
+      clean(projected) && projected.events === onTime.stats.accepted + late.stats.accepted + cur.stats.accepted;
 
     // 6. Close the current month as if it had ended, in this process, as the billing CLI does.
     const config = stackConfig(stack);
-    const app = await NestFactory.createApplicationContext(InvoicingCoreModule.forConfig(config), { logger: ['error', 'warn'], abortOnError: false });
+    const app = await NestFactory.createApplicationContext(InvoicingCoreModule.forConfig(config), {
+      logger: ['error', 'warn'],
+      abortOnError: false,
+    });
     let closeCurrent: CloseAnswer;
     try {
       t = Date.now();
@@ -234,8 +278,10 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
     // 7. Every accepted second billed once: on-time as usage of its month, late as one adjustment.
     const tally = await invoiceTally(stack.pool, ORGS, [previous, current]);
     checks['invoiced exactly: no second lost, none billed twice'] = clean(tally);
-    checks['the tally covers every accepted event'] = tally.events === onTime.stats.accepted + late.stats.accepted + cur.stats.accepted;
-    const reconcileAfter = ((await operatorCall(`${inv}/v1/billing/reconcile`)) as { differences: Difference[] }).differences;
+    checks['the tally covers every accepted event'] =
+      tally.events === onTime.stats.accepted + late.stats.accepted + cur.stats.accepted;
+    const reconcileAfter = ((await operatorCall(`${inv}/v1/billing/reconcile`)) as { differences: Difference[] })
+      .differences;
     checks['reconcile is empty once both months are closed'] = reconcileAfter.length === 0;
     const db = await invoicesInDb(stack.pool, ORGS);
     let linesOk = true;
@@ -248,22 +294,41 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
         continue;
       }
       const p = [
-        ...lineProblems(`${prev[0]} (${org} ${previous})`, db.lines.get(prev[0]!)!, expectedLines(org, [{ kind: 'usage', seconds: onTimeS }])),
-        ...lineProblems(`${cu[0]} (${org} ${current})`, db.lines.get(cu[0]!)!, expectedLines(org, [{ kind: 'adjustment', seconds: lateS }, { kind: 'usage', seconds: curS }])),
+        ...lineProblems(
+          `${prev[0]} (${org} ${previous})`,
+          db.lines.get(prev[0]!)!,
+          expectedLines(org, [{ kind: 'usage', seconds: onTimeS }]),
+        ),
+        ...lineProblems(
+          `${cu[0]} (${org} ${current})`,
+          db.lines.get(cu[0]!)!,
+          expectedLines(org, [
+            { kind: 'adjustment', seconds: lateS },
+            { kind: 'usage', seconds: curS },
+          ]),
+        ),
       ];
       problems.push(...p.slice(0, 3));
       linesOk &&= p.length === 0;
     }
-    checks[`each late second stands in exactly one adjustment line of ${current}; no usage line of ${current} holds ${previous} usage`] = linesOk;
+    checks[
+      `each late second stands in exactly one adjustment line of ${current}; no usage line of ${current} holds ${previous} usage`
+    ] = linesOk;
     const allLines = [...db.lines.values()].flat();
     figures['adjustment lines'] = allLines.filter((l) => l.kind === 'adjustment').length;
     figures['usage lines'] = allLines.filter((l) => l.kind === 'usage').length;
 
     // 8. Closing the previous month again changes nothing.
-    const hashes = async () => (await stack.pool.query<{ s: string }>(`SELECT string_agg(number || ':' || content_hash, ',' ORDER BY seq) AS s FROM invoices`)).rows[0]!.s;
+    const hashes = async () =>
+      (
+        await stack.pool.query<{ s: string }>(
+          `SELECT string_agg(number || ':' || content_hash, ',' ORDER BY seq) AS s FROM invoices`,
+        )
+      ).rows[0]!.s;
     const before = await hashes();
     const againPrev = (await operatorCall(`${inv}/v1/billing/periods/${previous}/close`, {})) as CloseAnswer;
-    checks[`closing ${previous} again answers the same invoices and creates none`] = againPrev.created === 0 && JSON.stringify(againPrev.invoices) === JSON.stringify(firstClose.invoices);
+    checks[`closing ${previous} again answers the same invoices and creates none`] =
+      againPrev.created === 0 && JSON.stringify(againPrev.invoices) === JSON.stringify(firstClose.invoices);
     const currentOpen = await call(`${inv}/v1/billing/periods/${current}/close`, 'POST', {});
     checks[`an HTTP close of ${current}, not ended by the clock, is refused with 409`] = currentOpen.status === 409;
     checks['no invoice changed or appeared'] = (await hashes()) === before;

@@ -29,13 +29,19 @@ async function close(url: string, period: string): Promise<{ status: number; inv
 export async function postgresRestart(size: PostgresSize): Promise<ScenarioResult> {
   const pg = await createPrivatePostgres();
   await pg.start();
-  const stack = await ChaosStack.start({ name: 'postgres', services: ['api', 'collector', 'aggregator', 'invoicing'], postgres: pg }).catch(async (e) => {
+  const stack = await ChaosStack.start({
+    name: 'postgres',
+    services: ['api', 'collector', 'aggregator', 'invoicing'],
+    postgres: pg,
+  }).catch(async (e) => {
     await pg.destroy();
     throw e;
   });
   try {
     const orgs = Array.from({ length: size.orgs }, (_, i) => `org-${String(i).padStart(5, '0')}`);
-    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(orgs), orgs, `pg-${Date.now()}`, { resendShare: 0.1 });
+    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(orgs), orgs, `pg-${Date.now()}`, {
+      resendShare: 0.1,
+    });
     const previous = periodOf(periodBounds(periodOf(Date.now())).from - 1);
     const lastDay = periodBounds(previous).to - 86_400_000;
     // Usage of the last day of the month before, so that month can be closed.
@@ -65,15 +71,24 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
       const closing = close(invoicing, previous).finally(() => (answered = true));
       // The moment a transaction other than ours has written something: the close, mid-way.
       while (!answered) {
-        const { rows } = await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()');
+        const { rows } = await stack.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()',
+        );
         if (rows[0]!.n > 0) break;
       }
       const midway = !answered;
       await pg.crash();
       const answer = await closing;
-      cut.push(midway ? `cut mid-write, answered ${answer.status === 0 ? 'nothing' : answer.status}` : `finished first (${answer.status})`);
+      cut.push(
+        midway
+          ? `cut mid-write, answered ${answer.status === 0 ? 'nothing' : answer.status}`
+          : `finished first (${answer.status})`,
+      );
       await pg.start();
-      leftBehind += await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices').then((r) => r.rows[0]!.n, () => 0);
+      leftBehind += await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices').then(
+        (r) => r.rows[0]!.n,
+        () => 0,
+      );
     }
     let done: { status: number; invoices: Summary[] } = { status: 0, invoices: [] };
     const closeStarted = Date.now();
@@ -85,10 +100,16 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
     const again = await close(invoicing, previous);
     const billed = await invoiceTally(stack.pool, orgs, [previous]);
     const numbers = await numbering(stack.pool);
-    const { rows } = await stack.pool.query<{ orgs: string; invoices: string }>('SELECT count(DISTINCT org)::text AS orgs, count(*)::text AS invoices FROM invoices');
-    const oneEach = Number(rows[0]!.orgs) === Number(rows[0]!.invoices) && Number(rows[0]!.invoices) === done.invoices.length;
+    const { rows } = await stack.pool.query<{ orgs: string; invoices: string }>(
+      'SELECT count(DISTINCT org)::text AS orgs, count(*)::text AS invoices FROM invoices',
+    );
+    const oneEach =
+      Number(rows[0]!.orgs) === Number(rows[0]!.invoices) && Number(rows[0]!.invoices) === done.invoices.length;
     const sameAgain = again.status === 200 && JSON.stringify(again.invoices) === JSON.stringify(done.invoices);
-    const unexpected = ['collector', 'aggregator', 'invoicing', 'api'].reduce((n, s) => n + stack.proc(s).counts.unexpectedExits, 0);
+    const unexpected = ['collector', 'aggregator', 'invoicing', 'api'].reduce(
+      (n, s) => n + stack.proc(s).counts.unexpectedExits,
+      0,
+    );
     if (unexpected > 0) console.error(`a service died by itself:\n${stack.logs()}`);
     const total = sum(folded, billed);
     return {
@@ -115,7 +136,17 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
         'closing again answers the same invoices': sameAgain ? 'yes' : 'no',
         'service restarts needed': unexpected,
       },
-      passed: total.lost === 0 && total.doubleCounted === 0 && folded.events === hosts.stats.accepted && billed.events === hosts.stats.accepted && oneEach && numbers.gapless && sameAgain && leftBehind === 0 && unexpected === 0 && hosts.serverFaults === 0,
+      passed:
+        total.lost === 0 &&
+        total.doubleCounted === 0 &&
+        folded.events === hosts.stats.accepted &&
+        billed.events === hosts.stats.accepted &&
+        oneEach &&
+        numbers.gapless &&
+        sameAgain &&
+        leftBehind === 0 &&
+        unexpected === 0 &&
+        hosts.serverFaults === 0,
     };
   } catch (e) {
     throw new Error(`${String(e)}\n${stack.logs()}\n--- postgres\n${pg.logTail()}`, { cause: e });

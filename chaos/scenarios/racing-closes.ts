@@ -35,12 +35,19 @@ const negates = (a: string, b: string) => Number(a) === -Number(b);
 /** A credit note's lines negate the invoice's exactly: same lines, in order, quantities and amounts negated. */
 function negationProblems(invoice: Doc, note: Doc): string[] {
   const p: string[] = [];
-  if (note.lines.length !== invoice.lines.length) p.push(`${note.number} has ${note.lines.length} lines, ${invoice.number} ${invoice.lines.length}`);
+  if (note.lines.length !== invoice.lines.length)
+    p.push(`${note.number} has ${note.lines.length} lines, ${invoice.number} ${invoice.lines.length}`);
   invoice.lines.forEach((l, i) => {
     const c = note.lines[i];
     if (!c) return;
-    const same = c.kind === l.kind && c.sku === l.sku && c.usage_period === l.usage_period && c.unit === l.unit && c.unit_price === l.unit_price;
-    if (!same || !negates(c.quantity, l.quantity) || !negates(c.amount, l.amount)) p.push(`line ${i + 1}: ${JSON.stringify(c)} does not negate ${JSON.stringify(l)}`);
+    const same =
+      c.kind === l.kind &&
+      c.sku === l.sku &&
+      c.usage_period === l.usage_period &&
+      c.unit === l.unit &&
+      c.unit_price === l.unit_price;
+    if (!same || !negates(c.quantity, l.quantity) || !negates(c.amount, l.amount))
+      p.push(`line ${i + 1}: ${JSON.stringify(c)} does not negate ${JSON.stringify(l)}`);
   });
   if (!negates(note.total, invoice.total)) p.push(`total ${note.total} does not negate ${invoice.total}`);
   return p;
@@ -62,7 +69,10 @@ export async function racingCloses(size: RacingSize): Promise<ScenarioResult> {
   const checks: Record<string, boolean> = {};
   const problems: string[] = [];
   const figures: Record<string, string | number> = {};
-  const stack = await ChaosStack.start({ name: 'racing_closes', services: ['api', 'collector', 'aggregator', 'invoicing'] });
+  const stack = await ChaosStack.start({
+    name: 'racing_closes',
+    services: ['api', 'collector', 'aggregator', 'invoicing'],
+  });
   try {
     // A second invoicing instance: the closes race across processes too, not only inside one.
     await stack.spawn('invoicing', 'invoicing-2');
@@ -70,12 +80,23 @@ export async function racingCloses(size: RacingSize): Promise<ScenarioResult> {
     const token = await stack.seed(orgs);
     figures['organizations'] = orgs.length;
     figures['seeding the organizations (s)'] = Math.round((Date.now() - t) / 1000);
-    const hosts = new Hosts(() => stack.url('collector'), token, orgs, `racing-${Date.now().toString(36)}`, { resendShare: 0.1 });
+    const hosts = new Hosts(() => stack.url('collector'), token, orgs, `racing-${Date.now().toString(36)}`, {
+      resendShare: 0.1,
+    });
     // The first organization (INV-000001) also uses every machine size, so its invoice has several lines to negate.
-    const first = new Hosts(() => stack.url('collector'), token, [orgs[0]!], `racing-first-${Date.now().toString(36)}`, { resendShare: 0.1 });
+    const first = new Hosts(
+      () => stack.url('collector'),
+      token,
+      [orgs[0]!],
+      `racing-first-${Date.now().toString(36)}`,
+      { resendShare: 0.1 },
+    );
     const previousTime = () => from + Math.floor(Math.random() * (prevEnd - from));
     t = Date.now();
-    await Promise.all([hosts.flow(size.events, size.batch, 8, previousTime), first.flow(Math.max(100, Math.round(size.events / 10)), size.batch, 2, previousTime)]);
+    await Promise.all([
+      hosts.flow(size.events, size.batch, 8, previousTime),
+      first.flow(Math.max(100, Math.round(size.events / 10)), size.batch, 2, previousTime),
+    ]);
     await stack.foldedToEnd();
     figures['ingest and fold (s)'] = Math.round((Date.now() - t) / 1000);
 
@@ -121,12 +142,17 @@ export async function racingCloses(size: RacingSize): Promise<ScenarioResult> {
         await sleep(Math.random() * 10);
       }
     };
-    const closing = Promise.all(Array.from({ length: size.closes }, (_, i) => oneClose(i).finally(() => ++closesDone === size.closes && (allClosedAt = Date.now()))));
+    const closing = Promise.all(
+      Array.from({ length: size.closes }, (_, i) =>
+        oneClose(i).finally(() => ++closesDone === size.closes && (allClosedAt = Date.now())),
+      ),
+    );
     const [closes] = await Promise.all([closing, voider(instances[0]!), voider(instances[1]!)]);
 
     const durations = closes.map((c) => c.ms);
     figures['concurrent closes'] = `${size.closes} over ${instances.length} invoicing instances`;
-    figures['close answers (ms): first / median / last'] = `${Math.min(...durations)} / ${median(durations)} / ${Math.max(...durations)}`;
+    figures['close answers (ms): first / median / last'] =
+      `${Math.min(...durations)} / ${median(durations)} / ${Math.max(...durations)}`;
     figures['close statuses (every attempt)'] = JSON.stringify(closeStatuses);
     figures['closes that needed a retry'] = closes.filter((c) => c.attempts > 1).length;
     figures['void statuses (both voiders)'] = JSON.stringify(voidStatuses);
@@ -139,7 +165,8 @@ export async function racingCloses(size: RacingSize): Promise<ScenarioResult> {
     figures['distinct invoice sets answered'] = sets.size;
     checks['every close answered the same invoices (numbers and hashes)'] = sets.size === 1;
     const creators = answers.filter((a) => (a?.created ?? 0) > 0);
-    checks['exactly one close created the invoices, all of them'] = creators.length === 1 && creators[0]!.created === orgs.length;
+    checks['exactly one close created the invoices, all of them'] =
+      creators.length === 1 && creators[0]!.created === orgs.length;
 
     // What the database holds: one invoice per organization, the ones the closes answered.
     const { rows: invoices } = await stack.pool.query<Summary>(
@@ -148,43 +175,68 @@ export async function racingCloses(size: RacingSize): Promise<ScenarioResult> {
     );
     const perOrg = new Map<string, number>();
     for (const i of invoices) perOrg.set(i.org, (perOrg.get(i.org) ?? 0) + 1);
-    checks['exactly one invoice per organization with usage'] = invoices.length === orgs.length && orgs.every((o) => perOrg.get(o) === 1);
-    const stored = JSON.stringify(invoices.map(({ number, org, total, content_hash }) => ({ number, org, total, content_hash })));
-    checks['the answered invoices are the stored ones'] = answers[0] !== null && JSON.stringify(answers[0]!.invoices) === stored;
+    checks['exactly one invoice per organization with usage'] =
+      invoices.length === orgs.length && orgs.every((o) => perOrg.get(o) === 1);
+    const stored = JSON.stringify(
+      invoices.map(({ number, org, total, content_hash }) => ({ number, org, total, content_hash })),
+    );
+    checks['the answered invoices are the stored ones'] =
+      answers[0] !== null && JSON.stringify(answers[0]!.invoices) === stored;
 
     // The void: one credit note, negating the invoice exactly, the same for every voider.
-    const notes = (await stack.pool.query<{ number: string; invoice_number: string }>('SELECT number, invoice_number FROM credit_notes ORDER BY seq')).rows;
+    const notes = (
+      await stack.pool.query<{ number: string; invoice_number: string }>(
+        'SELECT number, invoice_number FROM credit_notes ORDER BY seq',
+      )
+    ).rows;
     checks['exactly one credit note, for INV-000001'] = notes.length === 1 && notes[0]!.invoice_number === 'INV-000001';
-    checks['exactly one void created it (201); every other answered it (200)'] = created.length === 1 && voidAnswers.every((a) => a.number === notes[0]?.number);
+    checks['exactly one void created it (201); every other answered it (200)'] =
+      created.length === 1 && voidAnswers.every((a) => a.number === notes[0]?.number);
     figures['voids answered with the credit note'] = voidAnswers.length;
     const firstAnswer = Math.min(...voidAnswers.map((a) => a.at));
-    checks['voids answered only 404 (before the invoice existed), 201 and 200'] = Object.keys(voidStatuses).every((s) => ['404', '201', '200'].includes(s));
+    checks['voids answered only 404 (before the invoice existed), 201 and 200'] = Object.keys(voidStatuses).every((s) =>
+      ['404', '201', '200'].includes(s),
+    );
     checks['no void asked after a credit note was answered got a 404'] = notFoundAsked.every((a) => a < firstAnswer);
     const firstOrg = invoices[0]?.org ?? orgs[0]!;
     const invoice = (await call(`${stack.url('api')}/v1/orgs/${firstOrg}/invoices/INV-000001`)).body as Doc;
     const asBilled = (await call(`${instances[1]}/v1/billing/invoices/INV-000001`)).body as Doc;
-    checks['INV-000001 reads void through the API and the billing service'] = invoice?.status === 'void' && asBilled?.status === 'void' && invoice.credit_note === notes[0]?.number;
-    checks['INV-000001 is unchanged by its void'] = invoice?.content_hash === invoices[0]?.content_hash && invoice?.total === invoices[0]?.total;
-    const note = (await call(`${stack.url('api')}/v1/orgs/${firstOrg}/credit-notes/${notes[0]?.number ?? 'CN-none'}`)).body as Doc;
-    const negation = note?.lines && invoice?.lines ? negationProblems(invoice, note) : ['the invoice or its credit note could not be read'];
+    checks['INV-000001 reads void through the API and the billing service'] =
+      invoice?.status === 'void' && asBilled?.status === 'void' && invoice.credit_note === notes[0]?.number;
+    checks['INV-000001 is unchanged by its void'] =
+      invoice?.content_hash === invoices[0]?.content_hash && invoice?.total === invoices[0]?.total;
+    const note = (await call(`${stack.url('api')}/v1/orgs/${firstOrg}/credit-notes/${notes[0]?.number ?? 'CN-none'}`))
+      .body as Doc;
+    const negation =
+      note?.lines && invoice?.lines
+        ? negationProblems(invoice, note)
+        : ['the invoice or its credit note could not be read'];
     problems.push(...negation.slice(0, 3));
-    checks['the credit note negates every line of INV-000001 exactly'] = negation.length === 0 && note.invoice === 'INV-000001';
-    figures['credit note'] = `${notes[0]?.number ?? 'none'}: ${note?.total ?? '?'} for ${invoice?.total ?? '?'} (${invoice?.lines?.length ?? 0} lines)`;
+    checks['the credit note negates every line of INV-000001 exactly'] =
+      negation.length === 0 && note.invoice === 'INV-000001';
+    figures['credit note'] =
+      `${notes[0]?.number ?? 'none'}: ${note?.total ?? '?'} for ${invoice?.total ?? '?'} (${invoice?.lines?.length ?? 0} lines)`;
 
     const numbers = await numbering(stack.pool);
-    checks['numbers are gapless, invoices and credit note from one sequence'] = numbers.gapless && numbers.documents === orgs.length + 1;
+    checks['numbers are gapless, invoices and credit note from one sequence'] =
+      numbers.gapless && numbers.documents === orgs.length + 1;
     figures['documents issued'] = numbers.documents;
 
     const tally = await invoiceTally(stack.pool, orgs, [previous]);
-    checks[`${previous} is invoiced exactly: no second lost, none billed twice`] = tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted + first.stats.accepted;
+    checks[`${previous} is invoiced exactly: no second lost, none billed twice`] =
+      tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted + first.stats.accepted;
     const projected = await projectionTally(stack.pool, together(hosts, first), orgs);
     checks['the projections hold every accepted event once'] = projected.lost === 0 && projected.doubleCounted === 0;
 
     // Closing again, on either instance: the same invoices, nothing new.
     for (const url of instances) {
       const again = await call(`${url}/v1/billing/periods/${previous}/close`, 'POST', {});
-      checks[`closing again (${url === instances[0] ? 'first' : 'second'} instance) answers the same invoices and creates none`] =
-        again.status === 200 && (again.body as CloseAnswer).created === 0 && JSON.stringify((again.body as CloseAnswer).invoices) === stored;
+      checks[
+        `closing again (${url === instances[0] ? 'first' : 'second'} instance) answers the same invoices and creates none`
+      ] =
+        again.status === 200 &&
+        (again.body as CloseAnswer).created === 0 &&
+        JSON.stringify((again.body as CloseAnswer).invoices) === stored;
     }
     checks['nothing was issued by closing again'] = (await numbering(stack.pool)).documents === numbers.documents;
 

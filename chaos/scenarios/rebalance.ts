@@ -19,7 +19,9 @@ const ORGS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 export async function rebalance(size: RebalanceSize): Promise<ScenarioResult> {
   const stack = await ChaosStack.start({ name: 'rebalance', services: ['api', 'collector', 'aggregator'] });
   try {
-    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(ORGS), ORGS, `rebalance-${Date.now()}`, { resendShare: 0.1 });
+    const hosts = new Hosts(() => stack.url('collector'), await stack.seed(ORGS), ORGS, `rebalance-${Date.now()}`, {
+      resendShare: 0.1,
+    });
     const seconds = size.changes * 8 + 10;
     const flow = hosts.flow(size.events, 500, 8, () => Date.now(), size.events / seconds);
     const second = await stack.spawn('aggregator', 'aggregator-2');
@@ -59,7 +61,8 @@ export async function rebalance(size: RebalanceSize): Promise<ScenarioResult> {
         'membership changes': log.join(', '),
         'kill -9': first.counts.kills + second.counts.kills,
       },
-      passed: tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted && unexpected === 0,
+      passed:
+        tally.lost === 0 && tally.doubleCounted === 0 && tally.events === hosts.stats.accepted && unexpected === 0,
     };
   } catch (e) {
     throw new Error(`${String(e)}\n${stack.logs()}`, { cause: e });

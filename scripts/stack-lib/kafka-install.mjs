@@ -3,7 +3,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_KAFKA_BROKERS, POM_FILE, REPO_ROOT, SERVER_PROPERTIES_TEMPLATE, parseBrokers, readTrimmed, splitHostPort, stackPaths, which } from './base.mjs';
+import {
+  DEFAULT_KAFKA_BROKERS,
+  POM_FILE,
+  REPO_ROOT,
+  SERVER_PROPERTIES_TEMPLATE,
+  parseBrokers,
+  readTrimmed,
+  splitHostPort,
+  stackPaths,
+  which,
+} from './base.mjs';
 
 // ---------------------------------------------------------------------------
 // Kafka: jars
@@ -70,8 +80,13 @@ export function ensureKafkaJars(paths = stackPaths()) {
     err.logFile = paths.mavenLog;
     throw err;
   }
-  const jars = fs.readdirSync(partial).filter((f) => f.endsWith('.jar')).sort();
-  const bindings = jars.filter((j) => /^(slf4j-(reload4j|log4j12|simple|jdk14|nop)|logback-classic|log4j-slf4j2?-impl)-/.test(j));
+  const jars = fs
+    .readdirSync(partial)
+    .filter((f) => f.endsWith('.jar'))
+    .sort();
+  const bindings = jars.filter((j) =>
+    /^(slf4j-(reload4j|log4j12|simple|jdk14|nop)|logback-classic|log4j-slf4j2?-impl)-/.test(j),
+  );
   if (!jars.some((j) => j.startsWith(`kafka_2.13-${paths.kafkaVersion}`)) || bindings.length !== 1) {
     const err = new Error(
       `unexpected download in ${partial}: ${jars.length} jars, SLF4J bindings: ${bindings.join(', ') || 'none'}`,
@@ -260,7 +275,9 @@ export function ensureFormatted(paths = stackPaths()) {
   const out = `${r.stdout || ''}${r.stderr || ''}`;
   fs.appendFileSync(paths.kafkaLog, `\n=== ${new Date().toISOString()} kafka.tools.StorageTool format ===\n${out}`);
   if (r.status !== 0) {
-    const err = new Error(`StorageTool format failed (${r.status ?? r.error?.message}): ${out.trim().split('\n').pop()}`);
+    const err = new Error(
+      `StorageTool format failed (${r.status ?? r.error?.message}): ${out.trim().split('\n').pop()}`,
+    );
     err.logFile = paths.kafkaLog;
     throw err;
   }

@@ -28,7 +28,10 @@ function quietIdleRequestQueues() {
   };
 }
 
-function makeKafka(brokers, { clientId = 'stack', connectionTimeout = 1000, requestTimeout = 10000, retries = 2 } = {}) {
+function makeKafka(
+  brokers,
+  { clientId = 'stack', connectionTimeout = 1000, requestTimeout = 10000, retries = 2 } = {},
+) {
   const { Kafka, logLevel } = kafkajs();
   return new Kafka({
     clientId,
@@ -47,10 +50,12 @@ function makeKafka(brokers, { clientId = 'stack', connectionTimeout = 1000, requ
  */
 export async function kafkaAnswers(brokers, { timeoutMs = 5000 } = {}) {
   const list = parseBrokers(brokers);
-  const open = await Promise.all(list.map((b) => {
-    const { host, port } = splitHostPort(b);
-    return tcpOpen(host, port, 1000);
-  }));
+  const open = await Promise.all(
+    list.map((b) => {
+      const { host, port } = splitHostPort(b);
+      return tcpOpen(host, port, 1000);
+    }),
+  );
   if (!open.some(Boolean)) return null;
   const admin = makeKafka(list, { requestTimeout: timeoutMs, retries: 0 }).admin();
   try {
@@ -154,7 +159,8 @@ export async function ensureTopics(brokers, topicsJson = DEFAULT_TOPICS_FILE, op
         }
         // topic-level overrides that are not declared (configSource 1 = DYNAMIC_TOPIC_CONFIG)
         for (const e of entries.values()) {
-          if (e.configSource === 1 && !(e.configName in t.config)) drift.push(`${e.configName}: ${e.configValue} -> (default)`);
+          if (e.configSource === 1 && !(e.configName in t.config))
+            drift.push(`${e.configName}: ${e.configValue} -> (default)`);
         }
         if (drift.length > 0) toAlter.push({ t, drift });
         else result.unchanged.push(t.name);
@@ -199,7 +205,8 @@ export async function warmUpCoordinators(brokers, { timeoutMs = 60000 } = {}) {
         await admin.describeGroups(['stack-warmup']);
         break;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`group coordinator not available after ${timeoutMs / 1000}s: ${e.message}`, { cause: e });
+        if (Date.now() > deadline)
+          throw new Error(`group coordinator not available after ${timeoutMs / 1000}s: ${e.message}`, { cause: e });
         await sleep(250);
       }
     }

@@ -2,7 +2,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { DEFAULT_DATABASE_OWNER_URL, DEFAULT_MIGRATIONS_DIR, MIGRATIONS_TABLE, REPO_ROOT, SERVICE_ROLE, readTrimmed, sleep, stackPaths, which } from './base.mjs';
+import {
+  DEFAULT_DATABASE_OWNER_URL,
+  DEFAULT_MIGRATIONS_DIR,
+  MIGRATIONS_TABLE,
+  REPO_ROOT,
+  SERVICE_ROLE,
+  readTrimmed,
+  sleep,
+  stackPaths,
+  which,
+} from './base.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -115,14 +125,17 @@ export async function ensurePostgresServer(databaseUrl, paths = stackPaths(), { 
   const maint = withDatabase(databaseUrl, 'postgres');
   const err = await pgProbe(maint);
   if (!err) return { started: false };
-  const unreachable = ['ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', '57P03'].includes(err.code) || /timeout/i.test(err.message);
+  const unreachable =
+    ['ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', '57P03'].includes(err.code) || /timeout/i.test(err.message);
   if (!unreachable || !isLocalHost(databaseUrl) || !which('pg_ctlcluster')) {
     throw new Error(`Postgres at ${redactUrl(maint)} does not answer: ${err.message}`);
   }
   const port = Number(new URL(databaseUrl).port || 5432);
   const c = localCluster(port);
   if (!c) throw new Error(`Postgres does not answer (${err.message}) and no local cluster was found to start`);
-  const r = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', c.version, c.cluster, 'start'], { encoding: 'utf8' });
+  const r = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', c.version, c.cluster, 'start'], {
+    encoding: 'utf8',
+  });
   // exit 2 = "already running" (e.g. still starting up): fine, we wait below
   if (r.status !== 0 && r.status !== 2) {
     throw new Error(
@@ -140,7 +153,9 @@ export async function ensurePostgresServer(databaseUrl, paths = stackPaths(), { 
     if (!last) return { started: r.status === 0, cluster: `${c.version}/${c.cluster}` };
     await sleep(500);
   }
-  throw new Error(`started Postgres ${c.version}/${c.cluster} but it does not answer after ${waitMs / 1000}s: ${last?.message}`);
+  throw new Error(
+    `started Postgres ${c.version}/${c.cluster} but it does not answer after ${waitMs / 1000}s: ${last?.message}`,
+  );
 }
 
 /** Stop the local cluster named in the marker file. Returns the cluster stopped, or null. */
@@ -165,7 +180,10 @@ export function stopPostgresIfStartedByStack(paths = stackPaths()) {
 export async function ensureDatabase(databaseUrl = ownerDatabaseUrl()) {
   const database = databaseName(databaseUrl);
   if (!database) throw new Error(`no database name in ${redactUrl(databaseUrl)}`);
-  const client = new (pg().Client)({ connectionString: withDatabase(databaseUrl, 'postgres'), connectionTimeoutMillis: 5000 });
+  const client = new (pg().Client)({
+    connectionString: withDatabase(databaseUrl, 'postgres'),
+    connectionTimeoutMillis: 5000,
+  });
   client.on('error', () => {});
   await client.connect();
   try {

@@ -6,14 +6,35 @@ const COLLECTOR_LIMIT = 10 * MiB;
 
 /** The collector's cases: bodies that are not JSON, events with every field wrong, numbers, nesting, Unicode, size, media types. */
 export function collectorCases(k: Kit): void {
-  const { ctx, int, nextId, time, add, event, volume, egress, ip, gpu, validBatch, host, json, post, rejectAll, rejectOne, one } = k;
+  const {
+    ctx,
+    int,
+    nextId,
+    time,
+    add,
+    event,
+    volume,
+    egress,
+    ip,
+    gpu,
+    validBatch,
+    host,
+    json,
+    post,
+    rejectAll,
+    rejectOne,
+    one,
+  } = k;
 
   // ---------------------------------------------------------------- json: fuzzed, truncated, garbage ----------
   const notJson = { status: 400, detail: /not JSON|UTF-8/ } as const;
   const sample = JSON.stringify(validBatch(5));
   for (let i = 0; i < 12; i++) {
     const at = 1 + int(sample.length - 2);
-    post(`valid batch truncated at byte ${at}`, 'json', Buffer.from(sample.slice(0, at)), { status: 400, detail: /not JSON/ });
+    post(`valid batch truncated at byte ${at}`, 'json', Buffer.from(sample.slice(0, at)), {
+      status: 400,
+      detail: /not JSON/,
+    });
   }
   for (let made = 0, tries = 0; made < 14 && tries < 10_000; tries++) {
     const bytes = Buffer.from(sample);
@@ -61,13 +82,24 @@ export function collectorCases(k: Kit): void {
     ['JSON null', 'null', /CloudEvent/],
   ];
   for (const [name, text, detail] of texts) post(name, 'json', Buffer.from(text), { status: 400, detail });
-  rejectOne('an event that only has __proto__ (prototype pollution)', 'json', JSON.parse(`{"__proto__": ${JSON.stringify(event())}}`), [
-    'specversion', 'id', 'source', 'type', 'time', 'data',
-  ]);
-  rejectOne('data that only has __proto__', 'json', event({ data: JSON.parse(`{"__proto__": {"org": "${ctx.org}", "region": "ord"}}`) }), [
-    'data.org', 'data.resource', 'data.region', 'data.quantity', 'data.size',
-  ]);
-  rejectAll('duplicate keys, the last one bad', 'json', `[{"specversion":"1.0","id":"${nextId()}","id":42,"source":"host/ord-1","type":"machine.runtime","time":"${time}","data":${JSON.stringify((event()['data']))}}]`, [['id']]);
+  rejectOne(
+    'an event that only has __proto__ (prototype pollution)',
+    'json',
+    JSON.parse(`{"__proto__": ${JSON.stringify(event())}}`),
+    ['specversion', 'id', 'source', 'type', 'time', 'data'],
+  );
+  rejectOne(
+    'data that only has __proto__',
+    'json',
+    event({ data: JSON.parse(`{"__proto__": {"org": "${ctx.org}", "region": "ord"}}`) }),
+    ['data.org', 'data.resource', 'data.region', 'data.quantity', 'data.size'],
+  );
+  rejectAll(
+    'duplicate keys, the last one bad',
+    'json',
+    `[{"specversion":"1.0","id":"${nextId()}","id":42,"source":"host/ord-1","type":"machine.runtime","time":"${time}","data":${JSON.stringify(event()['data'])}}]`,
+    [['id']],
+  );
 
   // ---------------------------------------------------------------- types: every field, wrong ----------
   const wrong: [string, unknown[], string][] = [
@@ -82,7 +114,8 @@ export function collectorCases(k: Kit): void {
     const shown = (v: unknown) => JSON.stringify(v).split(time).join('<time>').split(String(ctx.now)).join('<now>');
     for (const v of values) rejectOne(`${field} = ${shown(v)}`, 'types', event({ [field]: v }), [path]);
   }
-  for (const v of ['acme', 42, [1], true]) rejectOne(`data = ${JSON.stringify(v)}`, 'types', event({ data: v }), ['data']);
+  for (const v of ['acme', 42, [1], true])
+    rejectOne(`data = ${JSON.stringify(v)}`, 'types', event({ data: v }), ['data']);
   const wrongData: [string, unknown[]][] = [
     ['org', [42, [ctx.org], { slug: ctx.org }, true]],
     ['app', [42, ['web'], { name: 'web' }]],
@@ -93,12 +126,34 @@ export function collectorCases(k: Kit): void {
     ['memory_mb', ['512', 512.5, -1, true]],
   ];
   for (const [field, values] of wrongData) {
-    for (const v of values) rejectOne(`data.${field} = ${JSON.stringify(v)}`, 'types', event({}, { [field]: v }), [`data.${field}`]);
+    for (const v of values)
+      rejectOne(`data.${field} = ${JSON.stringify(v)}`, 'types', event({}, { [field]: v }), [`data.${field}`]);
   }
   for (const v of [1, ['a10']]) rejectOne(`data.gpu = ${JSON.stringify(v)}`, 'types', gpu({ gpu: v }), ['data.gpu']);
-  rejectOne('every field the wrong type at once', 'types', { specversion: 1, id: 2, source: 3, type: 4, time: 5, data: { org: 6, app: 7, resource: 8, region: 9, quantity: '10' } }, [
-    'specversion', 'id', 'source', 'type', 'time', 'data.org', 'data.app', 'data.resource', 'data.region', 'data.quantity',
-  ]);
+  rejectOne(
+    'every field the wrong type at once',
+    'types',
+    {
+      specversion: 1,
+      id: 2,
+      source: 3,
+      type: 4,
+      time: 5,
+      data: { org: 6, app: 7, resource: 8, region: 9, quantity: '10' },
+    },
+    [
+      'specversion',
+      'id',
+      'source',
+      'type',
+      'time',
+      'data.org',
+      'data.app',
+      'data.resource',
+      'data.region',
+      'data.quantity',
+    ],
+  );
 
   // ---------------------------------------------------------------- numbers ----------
   const q = (label: string, e: Json, paths: string[]) => rejectOne(label, 'numbers', e, paths);
@@ -119,7 +174,11 @@ export function collectorCases(k: Kit): void {
   // -0 is a valid quantity (zero); the unknown type is this event's only fault, which shows -0 is not taken for a negative.
   q('quantity -0 (zero) with an unknown type', event({ type: 'machine.walltime' }, { quantity: '@raw:-0' }), ['type']);
   // The largest double is a valid volume quantity (exact as written); the region is the fault.
-  q('quantity 1.7976931348623157e308 gb-seconds in an unknown region', volume({ quantity: 1.7976931348623157e308, region: 'xx' }), ['data.region']);
+  q(
+    'quantity 1.7976931348623157e308 gb-seconds in an unknown region',
+    volume({ quantity: 1.7976931348623157e308, region: 'xx' }),
+    ['data.region'],
+  );
   q('memory_mb 1e308', event({}, { memory_mb: 1e308 }), ['data.memory_mb']);
   q('memory_mb 2^53', event({}, { memory_mb: '@raw:9007199254740992' }), ['data.memory_mb']);
   q('memory_mb -0.5', event({}, { memory_mb: -0.5 }), ['data.memory_mb']);
@@ -136,17 +195,40 @@ export function collectorCases(k: Kit): void {
     else (e['data'] as Json)[key] = placeholder;
     return `[${jsonWithRaw(e).replace('HOLE', raw)}]`;
   };
-  post('100,000 nested arrays as the body', 'nesting', Buffer.from(nestedArrays(100_000)), { status: 202, rejected: [['']] });
-  post('1,000,000 nested arrays as the body', 'nesting', () => Buffer.from(nestedArrays(1_000_000)), { status: 202, rejected: [['']] });
+  post('100,000 nested arrays as the body', 'nesting', Buffer.from(nestedArrays(100_000)), {
+    status: 202,
+    rejected: [['']],
+  });
+  post('1,000,000 nested arrays as the body', 'nesting', () => Buffer.from(nestedArrays(1_000_000)), {
+    status: 202,
+    rejected: [['']],
+  });
   post('100,000 nested objects as the body', 'nesting', Buffer.from(nestedObjects(100_000)), {
     status: 202,
     rejected: [['specversion', 'id', 'source', 'type', 'time', 'data']],
   });
-  rejectAll('data.region as 100,000 nested arrays', 'nesting', withHole(event(), 'data', 'region', nestedArrays(100_000)), [['data.region']]);
-  rejectAll('data as 100,000 nested arrays', 'nesting', withHole(event(), 'top', 'data', nestedArrays(100_000)), [['data']]);
-  rejectAll('data.quantity as 100,000 nested objects', 'nesting', withHole(event(), 'data', 'quantity', nestedObjects(100_000)), [['data.quantity']]);
+  rejectAll(
+    'data.region as 100,000 nested arrays',
+    'nesting',
+    withHole(event(), 'data', 'region', nestedArrays(100_000)),
+    [['data.region']],
+  );
+  rejectAll('data as 100,000 nested arrays', 'nesting', withHole(event(), 'top', 'data', nestedArrays(100_000)), [
+    ['data'],
+  ]);
+  rejectAll(
+    'data.quantity as 100,000 nested objects',
+    'nesting',
+    withHole(event(), 'data', 'quantity', nestedObjects(100_000)),
+    [['data.quantity']],
+  );
   rejectAll('id as 100,000 nested arrays', 'nesting', withHole(event(), 'top', 'id', nestedArrays(100_000)), [['id']]);
-  rejectAll('an unknown data field 100,000 deep, in an unknown region', 'nesting', withHole(event({}, { region: 'nowhere' }), 'data', 'extra', nestedObjects(100_000)), [['data.region']]);
+  rejectAll(
+    'an unknown data field 100,000 deep, in an unknown region',
+    'nesting',
+    withHole(event({}, { region: 'nowhere' }), 'data', 'extra', nestedObjects(100_000)),
+    [['data.region']],
+  );
   rejectAll(
     '2,000 events whose size is nested 50 deep',
     'nesting',
@@ -166,19 +248,45 @@ export function collectorCases(k: Kit): void {
   u('id of 127 emoji and a lone surrogate', event({ id: `${'😀'.repeat(127)}\ud83d` }), ['id']);
   u('org with a right-to-left override', event({}, { org: `\u202e${ctx.org}` }), ['data.org']);
   u('org with a zero-width space', event({}, { org: `${ctx.org.slice(0, 2)}\u200b${ctx.org.slice(2)}` }), ['data.org']);
-  u('org in fullwidth letters', event({}, { org: [...ctx.org].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('') }), ['data.org']);
-  u('org with a Cyrillic homoglyph', event({}, { org: ctx.org.replace('a', '\u0430').replace('e', '\u0435').replace('o', '\u043e') }), ['data.org']);
+  u(
+    'org in fullwidth letters',
+    event({}, { org: [...ctx.org].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('') }),
+    ['data.org'],
+  );
+  u(
+    'org with a Cyrillic homoglyph',
+    event({}, { org: ctx.org.replace('a', '\u0430').replace('e', '\u0435').replace('o', '\u043e') }),
+    ['data.org'],
+  );
   u('region with a zero-width joiner', event({}, { region: 'or\u200dd' }), ['data.region']);
   u('size with a right-to-left override', event({}, { size: 'shared-cpu-1x\u202e' }), ['data.size']);
   u('type with a trailing zero-width space', event({ type: 'machine.runtime\u200b' }), ['type']);
   u('specversion 1.0 then NUL', event({ specversion: '1.0\u0000' }), ['specversion']);
-  u('time in Arabic-Indic digits', event({ time: time.replace(/\d/g, (d) => String.fromCharCode(0x0660 + Number(d))) }), ['time']);
-  u('the key "id" in fullwidth letters', (() => { const e = event(); e['ｉｄ'] = e['id']; delete e['id']; return e; })(), ['id']);
+  u(
+    'time in Arabic-Indic digits',
+    event({ time: time.replace(/\d/g, (d) => String.fromCharCode(0x0660 + Number(d))) }),
+    ['time'],
+  );
+  u(
+    'the key "id" in fullwidth letters',
+    (() => {
+      const e = event();
+      e['ｉｄ'] = e['id'];
+      delete e['id'];
+      return e;
+    })(),
+    ['id'],
+  );
   // Raw bytes that are not UTF-8, inside an otherwise valid batch of the target organization: refused whole.
   const bad = (label: string, bytes: number[]) => {
     const text = JSON.stringify(validBatch(3));
     const at = text.indexOf('"m_1"') + 2;
-    post(`valid batch with ${label} in a string`, 'unicode', Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(bytes), Buffer.from(text.slice(at))]), { status: 400, detail: /UTF-8/ });
+    post(
+      `valid batch with ${label} in a string`,
+      'unicode',
+      Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(bytes), Buffer.from(text.slice(at))]),
+      { status: 400, detail: /UTF-8/ },
+    );
   };
   bad('an overlong "/" (C0 AF)', [0xc0, 0xaf]);
   bad('an overlong NUL (C0 80)', [0xc0, 0x80]);
@@ -189,31 +297,87 @@ export function collectorCases(k: Kit): void {
   bad('a lone continuation byte (80)', [0x80]);
   bad('a truncated 3-byte sequence (E2 82)', [0xe2, 0x82]);
   bad('Latin-1 "é" (E9)', [0xe9]);
-  post('a valid batch in UTF-16LE with a BOM', 'unicode', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(validBatch(2)), 'utf16le')]), { status: 400, detail: /UTF-8/ });
+  post(
+    'a valid batch in UTF-16LE with a BOM',
+    'unicode',
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(validBatch(2)), 'utf16le')]),
+    { status: 400, detail: /UTF-8/ },
+  );
 
   // ---------------------------------------------------------------- oversize (collector) ----------
   const padded = (size: number) => () => {
     const text = JSON.stringify(validBatch(100));
     return Buffer.from(`${text.slice(0, -1)}${' '.repeat(size - text.length)}]`);
   };
-  post('valid events padded to 10 MiB + 1, Content-Length declared', 'oversize', padded(COLLECTOR_LIMIT + 1), { status: 413, detail: /larger than the limit/ });
-  post('Content-Length of 2 GiB announced, 64 KiB sent', 'oversize', padded(64 * KiB), { status: 413 }, { headers: [host(), json, ['Content-Length', String(2 * 1024 * MiB)]] });
+  post('valid events padded to 10 MiB + 1, Content-Length declared', 'oversize', padded(COLLECTOR_LIMIT + 1), {
+    status: 413,
+    detail: /larger than the limit/,
+  });
+  post(
+    'Content-Length of 2 GiB announced, 64 KiB sent',
+    'oversize',
+    padded(64 * KiB),
+    { status: 413 },
+    { headers: [host(), json, ['Content-Length', String(2 * 1024 * MiB)]] },
+  );
   post('valid events padded to 11 MiB, chunked', 'oversize', padded(11 * MiB), { status: 413 }, { chunked: true });
-  post('Expect: 100-continue announcing 11 MiB', 'oversize', Buffer.alloc(0), { status: 413 }, {
-    headers: [host(), json, ['Content-Length', String(11 * MiB)], ['Expect', '100-continue']],
-  });
+  post(
+    'Expect: 100-continue announcing 11 MiB',
+    'oversize',
+    Buffer.alloc(0),
+    { status: 413 },
+    {
+      headers: [host(), json, ['Content-Length', String(11 * MiB)], ['Expect', '100-continue']],
+    },
+  );
   const bomb = (size: number) => () => Buffer.from(`[${' '.repeat(size)}]`);
-  post('a gzip bomb: 11 MiB of spaces in 11 KiB', 'oversize', () => gzipSync(bomb(11 * MiB)()), { status: 413 }, { headers: [host(), json, ['Content-Encoding', 'gzip']] });
-  post('a deflate bomb: 64 MiB of spaces', 'oversize', () => deflateSync(bomb(64 * MiB)()), { status: 413 }, { headers: [host(), json, ['Content-Encoding', 'deflate']] });
-  post('a gzip bomb, chunked', 'oversize', () => gzipSync(bomb(11 * MiB)()), { status: 413 }, { headers: [host(), json, ['Content-Encoding', 'gzip']], chunked: true });
-  post('10,001 valid events', 'oversize', () => Buffer.from(JSON.stringify(validBatch(10_001))), { status: 400, detail: /at most 10000 events/ }, { boundMs: 10_000 });
-  post('10,001 valid events, gzip', 'oversize', () => gzipSync(JSON.stringify(validBatch(10_001))), { status: 400, detail: /at most 10000 events/ }, {
-    headers: [host(), json, ['Content-Encoding', 'gzip']],
-    boundMs: 10_000,
-  });
+  post(
+    'a gzip bomb: 11 MiB of spaces in 11 KiB',
+    'oversize',
+    () => gzipSync(bomb(11 * MiB)()),
+    { status: 413 },
+    { headers: [host(), json, ['Content-Encoding', 'gzip']] },
+  );
+  post(
+    'a deflate bomb: 64 MiB of spaces',
+    'oversize',
+    () => deflateSync(bomb(64 * MiB)()),
+    { status: 413 },
+    { headers: [host(), json, ['Content-Encoding', 'deflate']] },
+  );
+  post(
+    'a gzip bomb, chunked',
+    'oversize',
+    () => gzipSync(bomb(11 * MiB)()),
+    { status: 413 },
+    { headers: [host(), json, ['Content-Encoding', 'gzip']], chunked: true },
+  );
+  post(
+    '10,001 valid events',
+    'oversize',
+    () => Buffer.from(JSON.stringify(validBatch(10_001))),
+    { status: 400, detail: /at most 10000 events/ },
+    { boundMs: 10_000 },
+  );
+  post(
+    '10,001 valid events, gzip',
+    'oversize',
+    () => gzipSync(JSON.stringify(validBatch(10_001))),
+    { status: 400, detail: /at most 10000 events/ },
+    {
+      headers: [host(), json, ['Content-Encoding', 'gzip']],
+      boundMs: 10_000,
+    },
+  );
 
   // ---------------------------------------------------------------- content types and encodings (collector) ----------
-  const ct = (type: string | null, status: number, detail?: RegExp, body: () => Buffer = one, more: [string, string][] = []) =>
+  const ct = (
+    type: string | null,
+    status: number,
+    detail?: RegExp,
+    body: () => Buffer = one,
+    more: [string, string][] = [],
+  ) =>
     add({
       name: type === null ? 'no Content-Type' : `Content-Type: ${type}`,
       category: 'content-type',
@@ -282,5 +446,4 @@ export function collectorCases(k: Kit): void {
     body: Buffer.concat([gzipSync(JSON.stringify(validBatch(3))), Buffer.from('garbage')]),
     expect: { status: 400 },
   });
-
 }

@@ -89,10 +89,8 @@ export const HOSTILE_ID_PREFIX = 'hostile-';
 export const HEADERS_TIMEOUT_BOUND_MS = 14_000;
 export const REQUEST_TIMEOUT_BOUND_MS = 35_000;
 
-
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
-
 
 export type Json = Record<string, unknown>;
 
@@ -136,25 +134,66 @@ export function makeKit(ctx: CorpusContext, cases: HostileCase[]) {
     for (const [k, v] of Object.entries(top)) if (v === undefined) delete e[k];
     return e;
   };
-  const volume = (data: Json = {}, top: Json = {}) => event({ type: 'volume.storage', ...top }, { size: undefined, ...data });
-  const egress = (data: Json = {}, top: Json = {}) => event({ type: 'network.egress', ...top }, { size: undefined, ...data });
+  const volume = (data: Json = {}, top: Json = {}) =>
+    event({ type: 'volume.storage', ...top }, { size: undefined, ...data });
+  const egress = (data: Json = {}, top: Json = {}) =>
+    event({ type: 'network.egress', ...top }, { size: undefined, ...data });
   const ip = (data: Json = {}, top: Json = {}) => event({ type: 'ip.dedicated', ...top }, { size: undefined, ...data });
-  const gpu = (data: Json = {}, top: Json = {}) => event({ type: 'gpu.runtime', ...top }, { size: undefined, gpu: 'a10', ...data });
+  const gpu = (data: Json = {}, top: Json = {}) =>
+    event({ type: 'gpu.runtime', ...top }, { size: undefined, gpu: 'a10', ...data });
   const validBatch = (n: number) => Array.from({ length: n }, (_, i) => [event, volume, egress, ip, gpu][i % 5]!());
 
   const host = (t = ctx.tokens.host): [string, string] => ['Authorization', `Bearer ${t}`];
   const json: [string, string] = ['Content-Type', 'application/json'];
 
-  const post = (name: string, category: Category, body: Buffer | (() => Buffer), expect: Expectation, extra: Partial<HostileCase> = {}): void =>
-    add({ name, category, service: 'collector', method: 'POST', target: '/v1/events', headers: [host(), json], body, expect, ...extra });
+  const post = (
+    name: string,
+    category: Category,
+    body: Buffer | (() => Buffer),
+    expect: Expectation,
+    extra: Partial<HostileCase> = {},
+  ): void =>
+    add({
+      name,
+      category,
+      service: 'collector',
+      method: 'POST',
+      target: '/v1/events',
+      headers: [host(), json],
+      body,
+      expect,
+      ...extra,
+    });
   /** One request of events that the collector takes (202) but must reject every one of, each with exactly these fault paths. */
   const rejectAll = (name: string, category: Category, events: unknown[] | string, paths: string[][]) =>
-    post(name, category, Buffer.from(typeof events === 'string' ? events : jsonWithRaw(events)), { status: 202, rejected: paths });
-  const rejectOne = (name: string, category: Category, e: unknown, paths: string[]) => rejectAll(name, category, [e], [paths]);
+    post(name, category, Buffer.from(typeof events === 'string' ? events : jsonWithRaw(events)), {
+      status: 202,
+      rejected: paths,
+    });
+  const rejectOne = (name: string, category: Category, e: unknown, paths: string[]) =>
+    rejectAll(name, category, [e], [paths]);
 
   /** A fresh valid batch of two events of the target organization. */
   const one = () => Buffer.from(JSON.stringify(validBatch(2)));
-  return { ctx, int, nextId, time, add, event, volume, egress, ip, gpu, validBatch, host, json, post, rejectAll, rejectOne, one };
+  return {
+    ctx,
+    int,
+    nextId,
+    time,
+    add,
+    event,
+    volume,
+    egress,
+    ip,
+    gpu,
+    validBatch,
+    host,
+    json,
+    post,
+    rejectAll,
+    rejectOne,
+    one,
+  };
 }
 
 export type Kit = ReturnType<typeof makeKit>;

@@ -34,7 +34,10 @@ function frame(piece: Buffer): Buffer {
 }
 
 /** Parses one HTTP/1.1 answer out of what the socket has received; null while incomplete. Interim 1xx answers are skipped. */
-function parseAnswer(buf: Buffer, closed: boolean): { status: number; headers: Record<string, string>; body: Buffer } | null {
+function parseAnswer(
+  buf: Buffer,
+  closed: boolean,
+): { status: number; headers: Record<string, string>; body: Buffer } | null {
   let start = 0;
   for (;;) {
     const end = buf.indexOf('\r\n\r\n', start);
@@ -53,7 +56,11 @@ function parseAnswer(buf: Buffer, closed: boolean): { status: number; headers: R
     const rest = buf.subarray(end + 4);
     if (headers['content-length'] !== undefined) {
       const n = Number(headers['content-length']);
-      return rest.length >= n ? { status, headers, body: rest.subarray(0, n) } : closed ? { status, headers, body: rest } : null;
+      return rest.length >= n
+        ? { status, headers, body: rest.subarray(0, n) }
+        : closed
+          ? { status, headers, body: rest }
+          : null;
     }
     if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
       const parts: Buffer[] = [];
@@ -98,7 +105,14 @@ export function send(req: HostileRequest, port: number, boundMs: number): Promis
       clearTimeout(timer);
       const parsed = parseAnswer(received, true);
       socket.destroy();
-      resolve({ status: parsed?.status ?? 0, headers: parsed?.headers ?? {}, body: parsed?.body ?? Buffer.alloc(0), ms: Date.now() - started, bodyBytesSent, timedOut });
+      resolve({
+        status: parsed?.status ?? 0,
+        headers: parsed?.headers ?? {},
+        body: parsed?.body ?? Buffer.alloc(0),
+        ms: Date.now() - started,
+        bodyBytesSent,
+        timedOut,
+      });
     };
     const timer = setTimeout(() => finish(true), boundMs);
     const answered = () => done || closed || parseAnswer(received, false) !== null || received.indexOf('\r\n\r\n') >= 0;
@@ -112,7 +126,11 @@ export function send(req: HostileRequest, port: number, boundMs: number): Promis
       closed = true;
       finish(false);
     });
-    const write = async (bytes: Buffer, pace?: { bytesPerTick: number; tickMs: number; stopAfter?: number }, isBody = false) => {
+    const write = async (
+      bytes: Buffer,
+      pace?: { bytesPerTick: number; tickMs: number; stopAfter?: number },
+      isBody = false,
+    ) => {
       const limit = pace?.stopAfter ?? bytes.length;
       const step = pace ? pace.bytesPerTick : PIECE;
       for (let at = 0; at < Math.min(limit, bytes.length) && !answered(); at += step) {

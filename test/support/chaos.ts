@@ -8,7 +8,13 @@ import { SCENARIOS } from '../../chaos/scenarios';
  */
 export async function runScenario(name: string): Promise<ScenarioResult> {
   const result = await SCENARIOS[name]!(0.02);
-  const verdict = { passed: result.passed, recovered: result.recovered, lost: result.lost, doubleCounted: result.doubleCounted, counted: result.events > 0 };
+  const verdict = {
+    passed: result.passed,
+    recovered: result.recovered,
+    lost: result.lost,
+    doubleCounted: result.doubleCounted,
+    counted: result.events > 0,
+  };
   if (!result.passed) console.error(`${name}: ${JSON.stringify(result.figures, null, 2)}`);
   expect(verdict).toEqual({ passed: true, recovered: true, lost: 0, doubleCounted: 0, counted: true });
   return result;

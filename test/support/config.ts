@@ -10,7 +10,11 @@ export const TEST_OPERATOR_TOKEN = 'test-operator-token-0123456789';
  * `databaseUrl` is the owner's (a TestDatabase's url); the services connect as metering_app,
  * as they do in production, so every test of them proves its grants are enough.
  */
-export function testConfig(databaseUrl: string, topics: TestTopics, overrides: Partial<MeteringConfig> = {}): MeteringConfig {
+export function testConfig(
+  databaseUrl: string,
+  topics: TestTopics,
+  overrides: Partial<MeteringConfig> = {},
+): MeteringConfig {
   const base = loadConfig({
     DATABASE_URL: asServiceRole(databaseUrl),
     DATABASE_OWNER_URL: databaseUrl,

@@ -31,13 +31,20 @@ export async function createTestTopics(brokers: string[] = kafkaBrokers()): Prom
     for (;;) {
       const ready = await admin
         .fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
-        .then((m) => topics.every((want) => {
-          const got = m.topics.find((t) => t.name === want.topic);
-          return got !== undefined && got.partitions.length === want.numPartitions && got.partitions.every((p) => p.leader >= 0);
-        }))
+        .then((m) =>
+          topics.every((want) => {
+            const got = m.topics.find((t) => t.name === want.topic);
+            return (
+              got !== undefined &&
+              got.partitions.length === want.numPartitions &&
+              got.partitions.every((p) => p.leader >= 0)
+            );
+          }),
+        )
         .catch(() => false);
       if (ready) break;
-      if (Date.now() > deadline) throw new Error(`test topics ${Object.values(names).join(', ')} have no leaders after 30 s`);
+      if (Date.now() > deadline)
+        throw new Error(`test topics ${Object.values(names).join(', ')} have no leaders after 30 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
@@ -79,7 +86,10 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 30_000)
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read only ${records.length} records of ${topic} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`read only ${records.length} records of ${topic} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
           const offset = BigInt(message.offset);

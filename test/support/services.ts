@@ -8,7 +8,12 @@ import { createCollectorApp } from '../../apps/collector/src/app';
 import { createInvoicingApp } from '../../apps/invoicing/src/app';
 
 export interface RunningServices {
-  apps: { collector: INestApplication; aggregator: INestApplication; api: INestApplication; invoicing: INestApplication };
+  apps: {
+    collector: INestApplication;
+    aggregator: INestApplication;
+    api: INestApplication;
+    invoicing: INestApplication;
+  };
   collector: string;
   aggregator: string;
   api: string;
@@ -28,7 +33,12 @@ export async function startServices(config: MeteringConfig): Promise<RunningServ
   const api = await createApiApp(config);
   const invoicing = await createInvoicingApp(config);
   await aggregator.startAllMicroservices();
-  const urls = { collector: await start(collector), aggregator: await start(aggregator), api: await start(api), invoicing: await start(invoicing) };
+  const urls = {
+    collector: await start(collector),
+    aggregator: await start(aggregator),
+    api: await start(api),
+    invoicing: await start(invoicing),
+  };
   return {
     ...urls,
     apps: { collector, aggregator, api, invoicing },
@@ -48,7 +58,10 @@ const CREATE: Record<ServiceName, (config: MeteringConfig) => Promise<INestAppli
 };
 
 /** Only the named services, in this process: a test that folds nothing starts no aggregator. */
-export async function startOnly<N extends ServiceName>(config: MeteringConfig, names: readonly N[]): Promise<Record<N, string> & { close(): Promise<void> }> {
+export async function startOnly<N extends ServiceName>(
+  config: MeteringConfig,
+  names: readonly N[],
+): Promise<Record<N, string> & { close(): Promise<void> }> {
   const apps: INestApplication[] = [];
   const urls = {} as Record<N, string>;
   try {
@@ -89,7 +102,11 @@ export async function call(
 }
 
 /** Polls until `check` returns a value (not undefined) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -100,7 +117,13 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 }
 
 /** Resolves once the aggregator's stored positions (in Postgres) reach the topic's end. */
-export async function foldedToEnd(kafka: import('kafkajs').Kafka, topic: string, pool: import('pg').Pool, group: string, timeoutMs = 30_000): Promise<void> {
+export async function foldedToEnd(
+  kafka: import('kafkajs').Kafka,
+  topic: string,
+  pool: import('pg').Pool,
+  group: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -111,7 +134,12 @@ export async function foldedToEnd(kafka: import('kafkajs').Kafka, topic: string,
 }
 
 /** Organizations and one platform host, made through the API as the operator makes them; the host's id and token. */
-export async function seedHost(api: string, operatorToken: string, orgs: readonly string[], name = 'host-1'): Promise<{ id: string; token: string }> {
+export async function seedHost(
+  api: string,
+  operatorToken: string,
+  orgs: readonly string[],
+  name = 'host-1',
+): Promise<{ id: string; token: string }> {
   for (const slug of orgs) {
     const res = await call(`${api}/v1/orgs`, { token: operatorToken, body: { slug, name: slug } });
     if (res.status !== 201) throw new Error(`creating org ${slug}: ${res.status} ${JSON.stringify(res.body)}`);

@@ -39,11 +39,21 @@ export function smallFleet(org: string, hours: number, now = Date.now()): Posted
     const traffic = 1 + 0.7 * Math.sin((2 * Math.PI * (hourOfDay - 9)) / 24);
     for (let i = 0; i < 12; i++) {
       const where = { region: REGIONS[i % 4]!, app: APPS[i % 3]!, resource: `m_${String(i + 1).padStart(2, '0')}` };
-      if (i % 4 !== 0 || daytime) events.push(event(`run-${i}`, 'machine.runtime', { ...where, size: SIZES[i % 3]!, quantity: 3000 + i * 50 }));
-      events.push(event(`egress-${i}`, 'network.egress', { ...where, quantity: Math.round((i + 1) * 1_000_000_000 * traffic) }));
+      if (i % 4 !== 0 || daytime)
+        events.push(event(`run-${i}`, 'machine.runtime', { ...where, size: SIZES[i % 3]!, quantity: 3000 + i * 50 }));
+      events.push(
+        event(`egress-${i}`, 'network.egress', { ...where, quantity: Math.round((i + 1) * 1_000_000_000 * traffic) }),
+      );
     }
     for (let v = 0; v < 3; v++) {
-      events.push(event(`vol-${v}`, 'volume.storage', { region: REGIONS[v]!, app: APPS[v]!, resource: `vol_${v + 1}`, quantity: (v + 1) * 100 * 3600 }));
+      events.push(
+        event(`vol-${v}`, 'volume.storage', {
+          region: REGIONS[v]!,
+          app: APPS[v]!,
+          resource: `vol_${v + 1}`,
+          quantity: (v + 1) * 100 * 3600,
+        }),
+      );
     }
   }
   return events;
@@ -58,9 +68,14 @@ export function skuOf(e: PostedEvent): string {
 }
 
 /** Σ quantity × unit price, computed here from the events and the price book, independently of the API. */
-export function expectedCost(events: readonly PostedEvent[], prices: ReadonlyMap<string, string>, where: (e: PostedEvent) => boolean = () => true): string {
+export function expectedCost(
+  events: readonly PostedEvent[],
+  prices: ReadonlyMap<string, string>,
+  where: (e: PostedEvent) => boolean = () => true,
+): string {
   let total = Dec.ZERO;
-  for (const e of events) if (where(e)) total = total.add(Dec.of(String(e.data.quantity)).mul(Dec.of(prices.get(skuOf(e))!)));
+  for (const e of events)
+    if (where(e)) total = total.add(Dec.of(String(e.data.quantity)).mul(Dec.of(prices.get(skuOf(e))!)));
   return total.toFixed(2);
 }
 

@@ -17,9 +17,21 @@ export class AggregatorMetrics {
   private total = 0;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
-    this.folded = new Counter({ name: 'aggregator_events_folded_total', help: 'New events added to the projections', registers: [registry] });
-    this.duplicates = new Counter({ name: 'aggregator_events_duplicate_total', help: 'Re-sent events counted before, skipped', registers: [registry] });
-    this.poison = new Counter({ name: 'aggregator_events_dead_lettered_total', help: 'Records sent to the dead-letter topic', registers: [registry] });
+    this.folded = new Counter({
+      name: 'aggregator_events_folded_total',
+      help: 'New events added to the projections',
+      registers: [registry],
+    });
+    this.duplicates = new Counter({
+      name: 'aggregator_events_duplicate_total',
+      help: 'Re-sent events counted before, skipped',
+      registers: [registry],
+    });
+    this.poison = new Counter({
+      name: 'aggregator_events_dead_lettered_total',
+      help: 'Records sent to the dead-letter topic',
+      registers: [registry],
+    });
     this.commitSeconds = new Histogram({
       name: 'aggregator_batch_commit_seconds',
       help: 'Time to apply one partition batch in its Postgres transaction (dedup, projections, offset, commit)',

@@ -3,7 +3,13 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { DbModule, PG_POOL, pgReadiness, ProjectionStore } from '@metering/db';
 import { BatchConsumerServer, createKafka } from '@metering/kafka';
-import { HealthController, MeteringConfig, METERING_CONFIG, ObservabilityModule, readinessChecks } from '@metering/service';
+import {
+  HealthController,
+  MeteringConfig,
+  METERING_CONFIG,
+  ObservabilityModule,
+  readinessChecks,
+} from '@metering/service';
 import { AggregatorMetrics } from './aggregator.metrics';
 import { DeadLetters } from './dead-letters';
 import { FoldController } from './fold.controller';
@@ -51,7 +57,11 @@ export class AggregatorModule {
       providers: [
         { provide: METERING_CONFIG, useValue: config },
         { provide: KAFKA, useFactory: () => createKafka(config.kafkaBrokers, 'aggregator') },
-        { provide: DeadLetters, inject: [KAFKA], useFactory: (kafka: Kafka) => new DeadLetters(kafka, config.topics.dlq) },
+        {
+          provide: DeadLetters,
+          inject: [KAFKA],
+          useFactory: (kafka: Kafka) => new DeadLetters(kafka, config.topics.dlq),
+        },
         AggregatorMetrics,
         {
           provide: BatchConsumerServer,

@@ -11,7 +11,10 @@ export class DeadLetters {
   private readonly producer: Producer;
   private connected: Promise<void> | null = null;
 
-  constructor(kafka: Kafka, private readonly topic: string) {
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+  ) {
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

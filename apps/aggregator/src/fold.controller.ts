@@ -30,7 +30,13 @@ export class FoldController {
     return () => this.apply(pos, { offsets, keys: columns, firstOffset, nextOffset }, columns, poison, highWatermark);
   }
 
-  private async apply(pos: PartitionPosition, keyed: KeyedBatch, columns: UsageColumns, poison: Poison[], highWatermark: bigint): Promise<BatchResult> {
+  private async apply(
+    pos: PartitionPosition,
+    keyed: KeyedBatch,
+    columns: UsageColumns,
+    poison: Poison[],
+    highWatermark: bigint,
+  ): Promise<BatchResult> {
     // Dead letters first: a crash before the commit below re-sends them at worst, never loses them.
     if (poison.length > 0) {
       await this.deadLetters.send(pos.topic, pos.partition, poison);
@@ -40,7 +46,9 @@ export class FoldController {
     const outcome = await this.store.applyBatch(pos, keyed, (fresh) => foldColumns(columns, fresh));
     end();
     if (outcome.status === 'gap') {
-      this.log.warn(`partition ${pos.partition}: batch starts at ${keyed.firstOffset}, stored position is ${outcome.nextOffset}; seeking back`);
+      this.log.warn(
+        `partition ${pos.partition}: batch starts at ${keyed.firstOffset}, stored position is ${outcome.nextOffset}; seeking back`,
+      );
       return { done: false, seekTo: outcome.nextOffset };
     }
     this.metrics.batchApplied(outcome.fresh, outcome.duplicates);

@@ -16,7 +16,9 @@ function main(): void {
     Logger.overrideLogger(logger);
     rebuild(config).then(
       (report) => {
-        logger.log(`rebuild done: ${report.events} events in ${report.seconds.toFixed(1)} s; differences ${JSON.stringify(report.differences)}`);
+        logger.log(
+          `rebuild done: ${report.events} events in ${report.seconds.toFixed(1)} s; differences ${JSON.stringify(report.differences)}`,
+        );
         process.exit(0);
       },
       (e: unknown) => {

@@ -44,8 +44,10 @@ export async function rebuild(config: MeteringConfig, log = new Logger('rebuild'
     groupId: kafkaGroup,
     apply: async ({ partition, firstOffset, nextOffset, messages }) => {
       const { columns, offsets } = decodeBatch(messageRecords(messages), decoder);
-      const outcome = await store.applyBatch({ group: rebuildGroup, topic: live.topic, partition }, { offsets, keys: columns, firstOffset, nextOffset }, (fresh) =>
-        foldColumns(columns, fresh),
+      const outcome = await store.applyBatch(
+        { group: rebuildGroup, topic: live.topic, partition },
+        { offsets, keys: columns, firstOffset, nextOffset },
+        (fresh) => foldColumns(columns, fresh),
       );
       return outcome.status === 'gap' ? { done: false, seekTo: outcome.nextOffset } : { done: true };
     },
@@ -61,7 +63,9 @@ export async function rebuild(config: MeteringConfig, log = new Logger('rebuild'
       await replayer.runTo(targets);
     }
     const report = await rebuildStore.swap(live, rebuildGroup, (targets) => replayer.runTo(targets));
-    log.log(`swapped in at ${sum(report.positions)} records; rows differing from the live projections: ${JSON.stringify(report.differences)}`);
+    log.log(
+      `swapped in at ${sum(report.positions)} records; rows differing from the live projections: ${JSON.stringify(report.differences)}`,
+    );
     return { ...report, events: Number(sum(report.positions)), seconds: (Date.now() - started) / 1000 };
   } finally {
     await replayer.stop().catch(() => undefined);

@@ -2,7 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { AuthModule } from '@metering/auth';
 import { DbModule, PG_POOL, pgReadiness } from '@metering/db';
-import { HealthController, MeteringConfig, METERING_CONFIG, ObservabilityModule, readinessChecks } from '@metering/service';
+import {
+  HealthController,
+  MeteringConfig,
+  METERING_CONFIG,
+  ObservabilityModule,
+  readinessChecks,
+} from '@metering/service';
 import { MembersController } from './members.controller';
 import { OrganizationsController } from './organizations.controller';
 import { AuditController } from './audit.controller';
@@ -24,8 +30,22 @@ export class ApiModule {
         AuthModule.forRoot(config),
         ObservabilityModule.forService('api'),
       ],
-      controllers: [HealthController, OrganizationsController, MembersController, UsageController, PricesController, InvoicesController, AuditController, CurrentUsageController, WhoamiController, CostsController],
-      providers: [{ provide: METERING_CONFIG, useValue: config }, readinessChecks([PG_POOL], (pool: Pool) => [pgReadiness(pool)])],
+      controllers: [
+        HealthController,
+        OrganizationsController,
+        MembersController,
+        UsageController,
+        PricesController,
+        InvoicesController,
+        AuditController,
+        CurrentUsageController,
+        WhoamiController,
+        CostsController,
+      ],
+      providers: [
+        { provide: METERING_CONFIG, useValue: config },
+        readinessChecks([PG_POOL], (pool: Pool) => [pgReadiness(pool)]),
+      ],
     };
   }
 }

@@ -20,7 +20,14 @@ export class CachedAnswers {
 
   constructor(private readonly source: Pick<CostRepository, 'watermark'>) {}
 
-  async serve(req: Request, res: Response, scope: { org: OrgId; from: Date; to: Date }, key: string, render: () => Promise<Rendered>, filename: string | null): Promise<void> {
+  async serve(
+    req: Request,
+    res: Response,
+    scope: { org: OrgId; from: Date; to: Date },
+    key: string,
+    render: () => Promise<Rendered>,
+    filename: string | null,
+  ): Promise<void> {
     // Read before the data: an answer is at least as new as the version it is stored under.
     const version = await this.watermarkOf(scope.org, scope.from, scope.to);
     const answer = await this.cache.get(key, version, render);

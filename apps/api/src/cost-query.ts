@@ -14,7 +14,9 @@ export type ParsedCostQuery = Omit<CostQuery, 'from' | 'to'> & { from: TimeParam
  * things; the rest (group_by with resource and without an implied sku, granularity=total,
  * the resource filter, order, limit) are read here. Every bad parameter is named.
  */
-export function parseCostQuery(q: RawQuery): { ok: true; query: ParsedCostQuery } | { ok: false; faults: FaultDetail[] } {
+export function parseCostQuery(
+  q: RawQuery,
+): { ok: true; query: ParsedCostQuery } | { ok: false; faults: FaultDetail[] } {
   const faults: FaultDetail[] = [];
   const own = new Set(['group_by', 'resource', 'order', 'limit']);
   const shared: RawQuery = Object.fromEntries(Object.entries(q).filter(([k]) => !own.has(k)));
@@ -25,7 +27,8 @@ export function parseCostQuery(q: RawQuery): { ok: true; query: ParsedCostQuery 
 
   const groupBy: CostKey[] = [];
   for (const key of all(q, 'group_by')) {
-    if (!COST_KEYS.includes(key as CostKey)) faults.push({ path: 'group_by', message: `'${key}' is not one of ${COST_KEYS.join(', ')}` });
+    if (!COST_KEYS.includes(key as CostKey))
+      faults.push({ path: 'group_by', message: `'${key}' is not one of ${COST_KEYS.join(', ')}` });
     else if (!groupBy.includes(key as CostKey)) groupBy.push(key as CostKey);
   }
   const order = single(q, 'order', faults) ?? 'time';
@@ -34,7 +37,8 @@ export function parseCostQuery(q: RawQuery): { ok: true; query: ParsedCostQuery 
   let limit: number | null = null;
   if (limitText !== undefined) {
     limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIMIT)) faults.push({ path: 'limit', message: `an integer from 1 to ${MAX_LIMIT}` });
+    if (!(limit >= 1 && limit <= MAX_LIMIT))
+      faults.push({ path: 'limit', message: `an integer from 1 to ${MAX_LIMIT}` });
   }
   if (!usage.ok || faults.length > 0) return { ok: false, faults };
   const { from, to, format, granularity, tz, filters } = usage.query;

@@ -27,7 +27,15 @@ describe('parseCostQuery', () => {
   });
 
   it('given resource among the keys and filters, top-N by amount over the whole range, then all are kept, sku not implied', () => {
-    const r = parseCostQuery({ ...base, granularity: 'total', group_by: ['resource,region', 'resource'], resource: ['m_1', 'm_2'], region: 'ord', order: 'amount', limit: '20' });
+    const r = parseCostQuery({
+      ...base,
+      granularity: 'total',
+      group_by: ['resource,region', 'resource'],
+      resource: ['m_1', 'm_2'],
+      region: 'ord',
+      order: 'amount',
+      limit: '20',
+    });
     expect(r.ok && r.query).toMatchObject({
       granularity: 'total',
       groupBy: ['resource', 'region'],
@@ -38,15 +46,17 @@ describe('parseCostQuery', () => {
   });
 
   it('given the shared parameters, then they are read as usage reads them (local dates, zone, format)', () => {
-    const r = parseCostQuery({ from: '2026-11-01', to: '2026-12-01', tz: 'Europe/Paris', granularity: 'day', format: 'csv', group_by: 'sku' });
-    expect(r.ok && [r.query.from, r.query.to, r.query.tz, r.query.granularity, r.query.format, r.query.groupBy]).toEqual([
-      { local: '2026-11-01' },
-      { local: '2026-12-01' },
-      'Europe/Paris',
-      'day',
-      'csv',
-      ['sku'],
-    ]);
+    const r = parseCostQuery({
+      from: '2026-11-01',
+      to: '2026-12-01',
+      tz: 'Europe/Paris',
+      granularity: 'day',
+      format: 'csv',
+      group_by: 'sku',
+    });
+    expect(
+      r.ok && [r.query.from, r.query.to, r.query.tz, r.query.granularity, r.query.format, r.query.groupBy],
+    ).toEqual([{ local: '2026-11-01' }, { local: '2026-12-01' }, 'Europe/Paris', 'day', 'csv', ['sku']]);
   });
 
   it.each<[string, RawQuery, string[]]>([
@@ -60,7 +70,11 @@ describe('parseCostQuery', () => {
     ['limit over 1000', { ...base, limit: '1001' }, ['limit']],
     ['limit not a number', { ...base, limit: '20; DROP TABLE prices' }, ['limit']],
     ['limit twice', { ...base, limit: ['1', '2'] }, ['limit']],
-    ['several faults at once', { from: 'soon', to: base.to, tz: 'Mars/Olympus', order: 'x', limit: '-1' }, ['from', 'tz', 'order', 'limit']],
+    [
+      'several faults at once',
+      { from: 'soon', to: base.to, tz: 'Mars/Olympus', order: 'x', limit: '-1' },
+      ['from', 'tz', 'order', 'limit'],
+    ],
   ])('given %s, then a 400 naming each bad parameter', (_, q, paths) => {
     expect(faultsOf(q)).toEqual(paths);
   });

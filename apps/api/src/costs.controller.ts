@@ -23,7 +23,8 @@ export function renderCosts(org: OrgId, q: CostQuery, answer: CostAnswer, format
     out['amount'] = Dec.of(r.amount).toFixed(2);
     return out;
   });
-  if (format === 'csv') return renderCsv(['start', 'end', ...q.groupBy, ...(withSku ? ['unit', 'quantity'] : []), 'amount'], rows);
+  if (format === 'csv')
+    return renderCsv(['start', 'end', ...q.groupBy, ...(withSku ? ['unit', 'quantity'] : []), 'amount'], rows);
   return renderJson({
     org,
     from: iso(q.from),
@@ -58,7 +59,14 @@ export class CostsController {
 
   @Get()
   @OrgRole('viewer')
-  async get(@CheckedOrg() org: OrgId, @Query() raw: RawQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.endpoint.serve(org, raw, req, res, async (query, format) => renderCosts(org, query, await this.costs.costs(org, query), format));
+  async get(
+    @CheckedOrg() org: OrgId,
+    @Query() raw: RawQuery,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.endpoint.serve(org, raw, req, res, async (query, format) =>
+      renderCosts(org, query, await this.costs.costs(org, query), format),
+    );
   }
 }

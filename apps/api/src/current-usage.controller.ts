@@ -31,7 +31,9 @@ export class CurrentUsageController {
     const { from, to } = periodBounds(period);
     const book = await this.billing.priceBook();
     const projected = await this.billing.projectedFor(org, period, book);
-    const lines = invoiceLines(period, projected, [], (sku) => book.unitOf(sku)).map(({ sku, unit, quantity, unit_price, amount }) => ({ sku, unit, quantity, unit_price, amount }));
+    const lines = invoiceLines(period, projected, [], (sku) => book.unitOf(sku)).map(
+      ({ sku, unit, quantity, unit_price, amount }) => ({ sku, unit, quantity, unit_price, amount }),
+    );
     const total = lines.reduce((s, l) => s.add(Dec.of(l.amount)), Dec.ZERO);
     const elapsed = BigInt(Math.max(1, now - from));
     return {

@@ -5,7 +5,10 @@ import express, { NextFunction, Request, Response } from 'express';
 
 /** The dashboard's files are kept in the repository beside the sources, run from there or from dist/. */
 export function dashboardDir(): string {
-  const candidates = [join(__dirname, '..', 'dashboard'), join(__dirname, '..', '..', '..', '..', 'apps', 'api', 'dashboard')];
+  const candidates = [
+    join(__dirname, '..', 'dashboard'),
+    join(__dirname, '..', '..', '..', '..', 'apps', 'api', 'dashboard'),
+  ];
   const found = candidates.find((d) => existsSync(join(d, 'index.html')));
   if (!found) throw new Error(`dashboard files not found (looked in ${candidates.join(', ')})`);
   return found;

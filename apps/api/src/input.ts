@@ -22,10 +22,13 @@ export class BodyReader {
       return '';
     }
     if (v.length === 0 && !opts.optional) this.faults.push({ path: name, message: 'must not be empty' });
-    else if (v.length > (opts.max ?? 200)) this.faults.push({ path: name, message: `at most ${opts.max ?? 200} characters` });
+    else if (v.length > (opts.max ?? 200))
+      this.faults.push({ path: name, message: `at most ${opts.max ?? 200} characters` });
     // Postgres refuses NUL (a 500), and UTF-8 would store an unpaired surrogate as U+FFFD.
-    else if (!isStorableText(v)) this.faults.push({ path: name, message: 'must not contain control characters or unpaired surrogates' });
-    else if (opts.pattern && !opts.pattern.test(v)) this.faults.push({ path: name, message: opts.hint ?? `must match ${opts.pattern}` });
+    else if (!isStorableText(v))
+      this.faults.push({ path: name, message: 'must not contain control characters or unpaired surrogates' });
+    else if (opts.pattern && !opts.pattern.test(v))
+      this.faults.push({ path: name, message: opts.hint ?? `must match ${opts.pattern}` });
     return v;
   }
 

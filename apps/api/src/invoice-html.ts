@@ -23,7 +23,8 @@ const money = (s: string) => {
   return `${negative ? '−' : ''}$${whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${cents ?? '00'}`;
 };
 
-const quantity = (q: string, unit: string) => `${q.replace(/^(-?\d+)/, (w) => w.replace(/\B(?=(\d{3})+(?!\d))/g, ','))} ${unit}${unit === 'byte' || unit === 'second' ? 's' : ''}`;
+const quantity = (q: string, unit: string) =>
+  `${q.replace(/^(-?\d+)/, (w) => w.replace(/\B(?=(\d{3})+(?!\d))/g, ','))} ${unit}${unit === 'byte' || unit === 'second' ? 's' : ''}`;
 
 function product(sku: string): string {
   const type = sku.split('/')[0] ?? sku;

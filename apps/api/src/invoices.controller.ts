@@ -28,7 +28,12 @@ export class InvoicesController {
 
   @Get('invoices/:number')
   @OrgRole('billing')
-  async one(@CheckedOrg() org: OrgId, @Param('number') number: string, @Query('format') format: unknown, @Res() res: Response): Promise<void> {
+  async one(
+    @CheckedOrg() org: OrgId,
+    @Param('number') number: string,
+    @Query('format') format: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
     const html = wantsHtml(format);
     const invoice = await this.documents.invoice(org, number);
     if (!invoice) throw notFound(`no invoice ${number}`);
@@ -37,7 +42,9 @@ export class InvoicesController {
       return;
     }
     const orgName = (await this.identities.getOrganization(org))?.name ?? org;
-    res.type('text/html; charset=utf-8').send(renderDocument({ kind: 'Invoice', ...invoice, orgName, refers_to: invoice.credit_note }));
+    res
+      .type('text/html; charset=utf-8')
+      .send(renderDocument({ kind: 'Invoice', ...invoice, orgName, refers_to: invoice.credit_note }));
   }
 
   @Get('credit-notes')
@@ -48,7 +55,12 @@ export class InvoicesController {
 
   @Get('credit-notes/:number')
   @OrgRole('billing')
-  async creditNote(@CheckedOrg() org: OrgId, @Param('number') number: string, @Query('format') format: unknown, @Res() res: Response): Promise<void> {
+  async creditNote(
+    @CheckedOrg() org: OrgId,
+    @Param('number') number: string,
+    @Query('format') format: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
     const html = wantsHtml(format);
     const note = await this.documents.creditNote(org, number);
     if (!note) throw notFound(`no credit note ${number}`);
@@ -57,6 +69,8 @@ export class InvoicesController {
       return;
     }
     const orgName = (await this.identities.getOrganization(org))?.name ?? org;
-    res.type('text/html; charset=utf-8').send(renderDocument({ kind: 'Credit note', ...note, orgName, refers_to: note.invoice }));
+    res
+      .type('text/html; charset=utf-8')
+      .send(renderDocument({ kind: 'Credit note', ...note, orgName, refers_to: note.invoice }));
   }
 }

@@ -30,14 +30,22 @@ export class MembersController {
   @Delete('members/:email')
   @OrgRole('admin')
   @HttpCode(204)
-  async remove(@CheckedOrg() org: OrgId, @Param('email') email: string, @CurrentPrincipal() who: Principal): Promise<void> {
+  async remove(
+    @CheckedOrg() org: OrgId,
+    @Param('email') email: string,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<void> {
     if (!(await this.identities.deleteMembership(org, email, actorOf(who)))) throw notFound('no such member');
   }
 
   @Post('tokens')
   @OrgRole('admin')
   @HttpCode(201)
-  async issue(@CheckedOrg() org: OrgId, @Body() body: unknown, @CurrentPrincipal() who: Principal): Promise<{ id: string; token: string; role: Role }> {
+  async issue(
+    @CheckedOrg() org: OrgId,
+    @Body() body: unknown,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<{ id: string; token: string; role: Role }> {
     const input = new BodyReader(body);
     const email = input.string('email', { pattern: EMAIL, max: 254, hint: 'an email address' });
     const name = input.string('name', { max: 200, optional: true });

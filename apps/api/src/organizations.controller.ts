@@ -14,7 +14,11 @@ export class OrganizationsController {
   @HttpCode(201)
   async create(@Body() body: unknown, @CurrentPrincipal() who: Principal): Promise<Organization> {
     const input = new BodyReader(body);
-    const slug = input.string('slug', { pattern: SLUG, max: 63, hint: 'lowercase letters, digits and -, starting with a letter or digit' });
+    const slug = input.string('slug', {
+      pattern: SLUG,
+      max: 63,
+      hint: 'lowercase letters, digits and -, starting with a letter or digit',
+    });
     const name = input.string('name', { max: 200 });
     input.done();
     try {
@@ -36,7 +40,10 @@ export class OrganizationsController {
   @Post('hosts')
   @OperatorOnly()
   @HttpCode(201)
-  async createHost(@Body() body: unknown, @CurrentPrincipal() who: Principal): Promise<{ id: string; name: string; token: string }> {
+  async createHost(
+    @Body() body: unknown,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<{ id: string; name: string; token: string }> {
     const input = new BodyReader(body);
     const name = input.string('name', { max: 200 });
     input.done();

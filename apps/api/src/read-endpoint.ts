@@ -46,20 +46,35 @@ export class ReadEndpoint<P extends ParsedRead> {
     this.answers = new CachedAnswers(watermarks);
   }
 
-  async serve(org: OrgId, raw: RawQuery, req: Request, res: Response, render: (query: Resolved<P>, format: Format) => Promise<Rendered>): Promise<void> {
+  async serve(
+    org: OrgId,
+    raw: RawQuery,
+    req: Request,
+    res: Response,
+    render: (query: Resolved<P>, format: Format) => Promise<Rendered>,
+  ): Promise<void> {
     const parsed = this.parsedOnce(req.url, raw);
     if (!parsed.ok) throw invalid(parsed.faults);
     const { from: fromParam, to: toParam, format, ...rest } = parsed.query;
     const tz = parsed.query.tz;
-    if (!(await this.zones.knows(tz))) throw invalid([{ path: 'tz', message: `'${tz}' is not a time zone the database knows` }]);
+    if (!(await this.zones.knows(tz)))
+      throw invalid([{ path: 'tz', message: `'${tz}' is not a time zone the database knows` }]);
     const from = await this.resolve(fromParam, tz);
     const to = await this.resolve(toParam, tz);
     const span = to.getTime() - from.getTime();
     if (span <= 0) throw invalid([{ path: 'to', message: 'must be after from' }]);
-    if (span > MAX_SPAN_DAYS * 86_400_000) throw invalid([{ path: 'to', message: `at most ${MAX_SPAN_DAYS} days after from` }]);
+    if (span > MAX_SPAN_DAYS * 86_400_000)
+      throw invalid([{ path: 'to', message: `at most ${MAX_SPAN_DAYS} days after from` }]);
     const query = { ...rest, from, to } as Resolved<P>;
     const filename = format === 'csv' ? `${this.name}-${org}.csv` : null;
-    await this.answers.serve(req, res, { org, from, to }, JSON.stringify([org, format, query]), () => render(query, format), filename);
+    await this.answers.serve(
+      req,
+      res,
+      { org, from, to },
+      JSON.stringify([org, format, query]),
+      () => render(query, format),
+      filename,
+    );
   }
 
   private parsedOnce(url: string, raw: RawQuery): Parsed<P> {

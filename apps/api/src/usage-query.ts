@@ -22,7 +22,10 @@ export type ParsedUsageQuery = Omit<UsageQuery, 'from' | 'to'> & { from: TimePar
 export function all(q: RawQuery, name: string): string[] {
   const v = q[name];
   if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return (Array.isArray(v) ? v : [v])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** A parameter that may be given once: its value, or a fault when it came more than once. */
@@ -38,7 +41,10 @@ export function single(q: RawQuery, name: string, faults: FaultDetail[]): string
 function time(q: RawQuery, name: string, faults: FaultDetail[]): TimeParam | undefined {
   const v = single(q, name, faults);
   if (v === undefined || v === '') {
-    faults.push({ path: name, message: 'is required (RFC 3339, e.g. 2026-11-01T00:00:00Z, or a date 2026-11-01 in tz)' });
+    faults.push({
+      path: name,
+      message: 'is required (RFC 3339, e.g. 2026-11-01T00:00:00Z, or a date 2026-11-01 in tz)',
+    });
     return undefined;
   }
   // There is no usage before the Unix epoch, and Postgres has no year 0 (a 500 if asked).
@@ -68,17 +74,21 @@ export function isTimeZone(tz: string): boolean {
 }
 
 /** Parses the usage endpoint's parameters; every bad one is named in `faults`. */
-export function parseUsageQuery(q: RawQuery): { ok: true; query: ParsedUsageQuery } | { ok: false; faults: FaultDetail[] } {
+export function parseUsageQuery(
+  q: RawQuery,
+): { ok: true; query: ParsedUsageQuery } | { ok: false; faults: FaultDetail[] } {
   const faults: FaultDetail[] = [];
   const from = time(q, 'from', faults);
   const to = time(q, 'to', faults);
   const granularity = (single(q, 'granularity', faults) ?? 'hour') as Granularity;
-  if (!GRANULARITIES.includes(granularity)) faults.push({ path: 'granularity', message: `one of ${GRANULARITIES.join(', ')}` });
+  if (!GRANULARITIES.includes(granularity))
+    faults.push({ path: 'granularity', message: `one of ${GRANULARITIES.join(', ')}` });
   const tz = single(q, 'tz', faults) ?? 'UTC';
   if (!isTimeZone(tz)) faults.push({ path: 'tz', message: `'${tz}' is not an IANA time zone` });
   const groupBy: GroupKey[] = [];
   for (const key of all(q, 'group_by')) {
-    if (!GROUP_KEYS.includes(key)) faults.push({ path: 'group_by', message: `'${key}' is not one of app, region, sku, resource` });
+    if (!GROUP_KEYS.includes(key))
+      faults.push({ path: 'group_by', message: `'${key}' is not one of app, region, sku, resource` });
     else if (key !== 'sku' && !groupBy.includes(key as GroupKey)) groupBy.push(key as GroupKey);
   }
   const format = single(q, 'format', faults) ?? 'json';
@@ -86,7 +96,8 @@ export function parseUsageQuery(q: RawQuery): { ok: true; query: ParsedUsageQuer
   if (from && to && 'instant' in from && 'instant' in to) {
     const span = to.instant.getTime() - from.instant.getTime();
     if (span <= 0) faults.push({ path: 'to', message: 'must be after from' });
-    else if (span > MAX_SPAN_DAYS * 86_400_000) faults.push({ path: 'to', message: `at most ${MAX_SPAN_DAYS} days after from` });
+    else if (span > MAX_SPAN_DAYS * 86_400_000)
+      faults.push({ path: 'to', message: `at most ${MAX_SPAN_DAYS} days after from` });
   }
   if (faults.length > 0 || !from || !to) return { ok: false, faults };
   return {

@@ -25,7 +25,12 @@ describe('parseUsageQuery', () => {
   });
 
   it('given repeated and comma-separated group_by and filters, then all are kept once, sku implied', () => {
-    const r = parseUsageQuery({ ...base, group_by: ['region,sku', 'app', 'region'], region: ['ord', 'fra'], sku: 'volume.storage' });
+    const r = parseUsageQuery({
+      ...base,
+      group_by: ['region,sku', 'app', 'region'],
+      region: ['ord', 'fra'],
+      sku: 'volume.storage',
+    });
     expect(r.ok && r.query.groupBy).toEqual(['region', 'app']);
     expect(r.ok && r.query.filters).toEqual({ region: ['ord', 'fra'], app: [], sku: ['volume.storage'] });
   });
@@ -37,7 +42,11 @@ describe('parseUsageQuery', () => {
 
   it('given dates without offsets, then they are wall-clock times in tz for the database to resolve', () => {
     const r = parseUsageQuery({ from: '2026-11-01', to: '2026-12-01', tz: 'Europe/Paris', granularity: 'day' });
-    expect(r.ok && [r.query.from, r.query.to, r.query.tz]).toEqual([{ local: '2026-11-01' }, { local: '2026-12-01' }, 'Europe/Paris']);
+    expect(r.ok && [r.query.from, r.query.to, r.query.tz]).toEqual([
+      { local: '2026-11-01' },
+      { local: '2026-12-01' },
+      'Europe/Paris',
+    ]);
   });
 
   it.each<[string, RawQuery, string[]]>([

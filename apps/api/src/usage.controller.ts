@@ -38,7 +38,14 @@ export class UsageController {
 
   @Get()
   @OrgRole('viewer')
-  async get(@CheckedOrg() org: OrgId, @Query() raw: RawQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.endpoint.serve(org, raw, req, res, async (query, format) => renderUsage(org, query, await this.usage.usage(org, query), format));
+  async get(
+    @CheckedOrg() org: OrgId,
+    @Query() raw: RawQuery,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.endpoint.serve(org, raw, req, res, async (query, format) =>
+      renderUsage(org, query, await this.usage.usage(org, query), format),
+    );
   }
 }

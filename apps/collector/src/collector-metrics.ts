@@ -18,7 +18,11 @@ export class CollectorMetrics {
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
-    this.accepted = new Counter({ name: 'collector_events_accepted_total', help: 'Events acknowledged by Kafka and answered 202', registers });
+    this.accepted = new Counter({
+      name: 'collector_events_accepted_total',
+      help: 'Events acknowledged by Kafka and answered 202',
+      registers,
+    });
     this.rejected = new Counter({
       name: 'collector_events_rejected_total',
       help: 'Events refused by validation, by the path of their first fault',
@@ -31,7 +35,12 @@ export class CollectorMetrics {
       labelNames: ['reason'],
       registers,
     });
-    this.requestEvents = new Histogram({ name: 'collector_request_events', help: 'Events per request', buckets: COUNTS, registers });
+    this.requestEvents = new Histogram({
+      name: 'collector_request_events',
+      help: 'Events per request',
+      buckets: COUNTS,
+      registers,
+    });
     this.ackWait = new Histogram({
       name: 'collector_ack_wait_seconds',
       help: "Time a request waited for Kafka's acknowledgement of its events, queueing behind other requests included",

@@ -3,7 +3,13 @@ import type { Pool } from 'pg';
 import { AuthModule } from '@metering/auth';
 import { DbModule, PG_POOL, pgReadiness } from '@metering/db';
 import { UsageProducer } from '@metering/kafka';
-import { HealthController, MeteringConfig, METERING_CONFIG, ObservabilityModule, readinessChecks } from '@metering/service';
+import {
+  HealthController,
+  MeteringConfig,
+  METERING_CONFIG,
+  ObservabilityModule,
+  readinessChecks,
+} from '@metering/service';
 import { CollectorMetrics } from './collector-metrics';
 import { EventsController } from './events.controller';
 import { IngestService } from './ingest.service';
@@ -41,7 +47,12 @@ export class CollectorModule {
           provide: UsageProducer,
           inject: [CollectorMetrics],
           useFactory: (metrics: CollectorMetrics) =>
-            new UsageProducer({ brokers: config.kafkaBrokers, topic: config.topics.usage, clientId: 'collector', onSend: metrics.onSend }),
+            new UsageProducer({
+              brokers: config.kafkaBrokers,
+              topic: config.topics.usage,
+              clientId: 'collector',
+              onSend: metrics.onSend,
+            }),
         },
         ProducerLifecycle,
         ShutdownDrain,

@@ -35,7 +35,8 @@ export class EventsController {
               'Retry-After': String(RETRY_AFTER_SECONDS),
             })
           : e;
-      if (refusal instanceof Refusal || refusal instanceof BodyRefusal) this.metrics.refused.inc({ reason: refusal.reason });
+      if (refusal instanceof Refusal || refusal instanceof BodyRefusal)
+        this.metrics.refused.inc({ reason: refusal.reason });
       throw refusal;
     }
   }

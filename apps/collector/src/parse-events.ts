@@ -12,7 +12,10 @@ export type Mode = 'batch' | 'single' | 'json';
 /** How the body is to be read, from its Content-Type; anything but JSON in UTF-8 is refused. */
 export function modeOf(contentType: string | undefined): Mode {
   const [type = '', ...params] = (contentType ?? '').split(';').map((s) => s.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/"/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new Refusal('unsupported_media_type', 415, `charset '${charset}' is not supported; send UTF-8`);
   }
@@ -42,9 +45,14 @@ export function parseEvents(body: Buffer, mode: Mode): unknown[] {
     throw new Refusal('not_json', 400, `body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (Array.isArray(parsed)) {
-    if (mode === 'single') throw new Refusal('not_events', 400, `${SINGLE_MEDIA_TYPE} carries one event (a JSON object), not an array`);
+    if (mode === 'single')
+      throw new Refusal('not_events', 400, `${SINGLE_MEDIA_TYPE} carries one event (a JSON object), not an array`);
     if (parsed.length > MAX_EVENTS) {
-      throw new Refusal('too_many_events', 400, `a batch holds at most ${MAX_EVENTS} events; this one has ${parsed.length}`);
+      throw new Refusal(
+        'too_many_events',
+        400,
+        `a batch holds at most ${MAX_EVENTS} events; this one has ${parsed.length}`,
+      );
     }
     return parsed;
   }

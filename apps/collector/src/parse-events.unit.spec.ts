@@ -48,7 +48,11 @@ describe('parseEvents', () => {
       ['{}', 'batch', 'not_events'],
       [JSON.stringify(new Array(MAX_EVENTS + 1).fill(0)), 'batch', 'too_many_events'],
     ];
-    for (const [text, mode, reason] of cases) expect([text.slice(0, 20), refusal(() => parseEvents(body(text), mode))]).toEqual([text.slice(0, 20), { reason, status: 400 }]);
+    for (const [text, mode, reason] of cases)
+      expect([text.slice(0, 20), refusal(() => parseEvents(body(text), mode))]).toEqual([
+        text.slice(0, 20),
+        { reason, status: 400 },
+      ]);
   });
 
   it('accepts exactly the maximum number of events', () => {
@@ -56,7 +60,10 @@ describe('parseEvents', () => {
   });
 
   it('refuses bytes that are not UTF-8 rather than turning them into U+FFFD', () => {
-    expect(refusal(() => parseEvents(Buffer.from([0x5b, 0x22, 0xc3, 0x28, 0x22, 0x5d]), 'batch'))).toEqual({ reason: 'not_utf8', status: 400 });
+    expect(refusal(() => parseEvents(Buffer.from([0x5b, 0x22, 0xc3, 0x28, 0x22, 0x5d]), 'batch'))).toEqual({
+      reason: 'not_utf8',
+      status: 400,
+    });
     expect(parseEvents(Buffer.from('["é✓😀"]'), 'batch')).toEqual(['é✓😀']);
   });
 });

@@ -2,9 +2,16 @@ import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { MissingPriceError } from '@metering/billing';
 import type { ProblemBody } from '@metering/service';
-import { BarrierTimeoutError, InvalidPeriodError, NOTHING_CLOSED, PeriodOpenError, UnknownDocumentError } from './errors';
+import {
+  BarrierTimeoutError,
+  InvalidPeriodError,
+  NOTHING_CLOSED,
+  PeriodOpenError,
+  UnknownDocumentError,
+} from './errors';
 
-type BillingError = InvalidPeriodError | PeriodOpenError | BarrierTimeoutError | UnknownDocumentError | MissingPriceError;
+type BillingError =
+  InvalidPeriodError | PeriodOpenError | BarrierTimeoutError | UnknownDocumentError | MissingPriceError;
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- keyed by `error.constructor`, which is a Function
 const STATUS = new Map<Function, [number, string]>([
@@ -23,7 +30,11 @@ export class BillingErrorFilter implements ExceptionFilter<BillingError> {
     const detail = e instanceof BarrierTimeoutError ? `${e.message} ${NOTHING_CLOSED}` : e.message;
     const body: ProblemBody = { type: `https://metering.dev/problems/${status}`, title, status, detail };
     if (e instanceof BarrierTimeoutError) {
-      body['lagging'] = e.lagging.map((l) => ({ partition: l.partition, folded: l.folded.toString(), needed: l.needed.toString() }));
+      body['lagging'] = e.lagging.map((l) => ({
+        partition: l.partition,
+        folded: l.folded.toString(),
+        needed: l.needed.toString(),
+      }));
     }
     const res = host.switchToHttp().getResponse<Response>();
     if (status === 503) res.setHeader('Retry-After', '10');

@@ -17,12 +17,17 @@ const REASON_MAX = 500;
 /** The optional reason of a void: the `reason` string of a JSON object body, cut to 500 characters. */
 function voidReason(body: unknown): string {
   if (body === undefined) return '';
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object, e.g. {"reason": "..."}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('the body must be a JSON object, e.g. {"reason": "..."}');
   const reason = (body as { reason?: unknown }).reason;
   if (reason === undefined || reason === null) return '';
-  if (typeof reason !== 'string') throw badRequest('the request body has errors', [{ path: 'reason', message: 'must be a string' }]);
+  if (typeof reason !== 'string')
+    throw badRequest('the request body has errors', [{ path: 'reason', message: 'must be a string' }]);
   // Postgres refuses NUL, and an unpaired surrogate would be stored as U+FFFD.
-  if (!isStorableText(reason)) throw badRequest('the request body has errors', [{ path: 'reason', message: 'must not contain control characters or unpaired surrogates' }]);
+  if (!isStorableText(reason))
+    throw badRequest('the request body has errors', [
+      { path: 'reason', message: 'must not contain control characters or unpaired surrogates' },
+    ]);
   // Cut by code points, so the cut never splits a surrogate pair.
   const points = Array.from(reason);
   return points.length > REASON_MAX ? points.slice(0, REASON_MAX).join('') : reason;
@@ -70,7 +75,8 @@ export class BillingController {
   @OperatorOnly()
   async preview(@Query('org') org: unknown, @Query('period') period: unknown): Promise<Preview> {
     const faults = [];
-    if (typeof org !== 'string' || org === '') faults.push({ path: 'org', message: 'is required: an organization slug' });
+    if (typeof org !== 'string' || org === '')
+      faults.push({ path: 'org', message: 'is required: an organization slug' });
     else if (!ORG_SLUG.test(org)) faults.push({ path: 'org', message: 'must be an organization slug' });
     if (typeof period !== 'string' || period === '') faults.push({ path: 'period', message: 'is required: YYYY-MM' });
     if (faults.length > 0) throw badRequest('invalid query parameters', faults);

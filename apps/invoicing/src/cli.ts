@@ -14,7 +14,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@metering/service';
-import { BarrierTimeoutError, InvalidPeriodError, NOTHING_CLOSED, PeriodOpenError, UnknownDocumentError } from './errors';
+import {
+  BarrierTimeoutError,
+  InvalidPeriodError,
+  NOTHING_CLOSED,
+  PeriodOpenError,
+  UnknownDocumentError,
+} from './errors';
 import { CloseService } from './close.service';
 import { DocumentsService } from './documents.service';
 import { InvoicingCoreModule } from './invoicing-core.module';
@@ -38,13 +44,26 @@ async function main(args: string[]): Promise<number> {
   if (command === 'verify') {
     const report = await verify(config);
     for (const p of report.periods) {
-      const bad = [...p.mismatched, ...p.missing.map((n) => `${n} (not replayed)`), ...p.extra.map((o) => `${o} (only in the replay)`)];
-      console.log(`${p.period}: ${p.matched}/${p.invoices} invoices hash the same${bad.length > 0 ? `; differ: ${bad.join(', ')}` : ''}`);
+      const bad = [
+        ...p.mismatched,
+        ...p.missing.map((n) => `${n} (not replayed)`),
+        ...p.extra.map((o) => `${o} (only in the replay)`),
+      ];
+      console.log(
+        `${p.period}: ${p.matched}/${p.invoices} invoices hash the same${bad.length > 0 ? `; differ: ${bad.join(', ')}` : ''}`,
+      );
     }
-    console.log(report.periods.length === 0 ? 'no closed periods to verify' : `${report.ok ? 'verified' : 'MISMATCH'} in ${report.seconds.toFixed(1)} s`);
+    console.log(
+      report.periods.length === 0
+        ? 'no closed periods to verify'
+        : `${report.ok ? 'verified' : 'MISMATCH'} in ${report.seconds.toFixed(1)} s`,
+    );
     return report.ok ? 0 : 1;
   }
-  const app = await NestFactory.createApplicationContext(InvoicingCoreModule.forConfig(config), { logger: ['error', 'warn'], abortOnError: false });
+  const app = await NestFactory.createApplicationContext(InvoicingCoreModule.forConfig(config), {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
   try {
     switch (command) {
       case 'close': {
@@ -55,23 +74,36 @@ async function main(args: string[]): Promise<number> {
           onProgress: (p) => bar.update(p.phase, p.done, p.total),
         });
         bar.end();
-        const relayed = await app.get(OutboxRelay).relay().catch(() => -1);
+        const relayed = await app
+          .get(OutboxRelay)
+          .relay()
+          .catch(() => -1);
         const total = sumDec(result.invoices.map((i) => Dec.of(i.total)));
         console.log(
           `${result.period}: ${result.created > 0 ? `${result.created} invoices created` : `already closed; ${result.invoices.length} invoices`} ` +
             `in ${((Date.now() - started) / 1000).toFixed(1)} s; total ${formatUsd(total)}` +
-            (relayed < 0 ? '; billing events wait in the outbox (Kafka unreachable): the invoicing service relays them' : ''),
+            (relayed < 0
+              ? '; billing events wait in the outbox (Kafka unreachable): the invoicing service relays them'
+              : ''),
         );
-        for (const i of result.invoices.slice(0, 20)) console.log(`  ${i.number}  ${i.org.padEnd(24)} ${i.total.padStart(14)}  ${i.content_hash.slice(0, 12)}`);
+        for (const i of result.invoices.slice(0, 20))
+          console.log(`  ${i.number}  ${i.org.padEnd(24)} ${i.total.padStart(14)}  ${i.content_hash.slice(0, 12)}`);
         if (result.invoices.length > 20) console.log(`  ... and ${result.invoices.length - 20} more`);
         return 0;
       }
       case 'void': {
         if (rest.length < 1) break;
         const { created, credit_note } = await app.get(DocumentsService).void(rest[0]!, rest.slice(1).join(' '));
-        console.log(created ? `${credit_note.number} voids ${credit_note.invoice}` : `${credit_note.invoice} was already void (${credit_note.number})`);
+        console.log(
+          created
+            ? `${credit_note.number} voids ${credit_note.invoice}`
+            : `${credit_note.invoice} was already void (${credit_note.number})`,
+        );
         print(credit_note);
-        await app.get(OutboxRelay).relay().catch(() => undefined);
+        await app
+          .get(OutboxRelay)
+          .relay()
+          .catch(() => undefined);
         return 0;
       }
       case 'preview':
@@ -98,7 +130,12 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const known = KNOWN.some((k) => e instanceof k);
-    const told = e instanceof BarrierTimeoutError ? `${e.message} ${NOTHING_CLOSED}` : known && e instanceof Error ? e.message : null;
+    const told =
+      e instanceof BarrierTimeoutError
+        ? `${e.message} ${NOTHING_CLOSED}`
+        : known && e instanceof Error
+          ? e.message
+          : null;
     console.error(`billing: ${told ?? (e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
     process.exit(1);
   },

@@ -1,7 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { closedInvoices, decideClose, InvoiceSummary } from '@metering/billing';
-import { BillingLock, BillingRepository, ClosePositions, DocumentsRepository, OutboxRepository, ProjectionStore, storedPositions } from '@metering/db';
+import {
+  BillingLock,
+  BillingRepository,
+  ClosePositions,
+  DocumentsRepository,
+  OutboxRepository,
+  ProjectionStore,
+  storedPositions,
+} from '@metering/db';
 import { parsePeriod, Period, periodBounds } from '@metering/domain';
 import { billingEventMessage, untilFolded } from '@metering/kafka';
 import { METERING_CONFIG, MeteringConfig } from '@metering/service';
@@ -42,7 +50,10 @@ export class CloseService {
     @Inject(METERING_CONFIG) private readonly config: MeteringConfig,
   ) {}
 
-  async close(text: string, opts: { onProgress?: (p: CloseProgress) => void; barrierTimeoutMs?: number; now?: number } = {}): Promise<CloseResult> {
+  async close(
+    text: string,
+    opts: { onProgress?: (p: CloseProgress) => void; barrierTimeoutMs?: number; now?: number } = {},
+  ): Promise<CloseResult> {
     const progress = opts.onProgress ?? (() => undefined);
     const period = parsePeriod(text);
     if (period === null) throw new InvalidPeriodError(text);
@@ -77,13 +88,17 @@ export class CloseService {
       await this.documents.recordClose(client, period, positions, invoices.length);
       for (let i = 0; i < invoices.length; i += WRITE_CHUNK) {
         await this.documents.insertInvoices(client, invoices.slice(i, i + WRITE_CHUNK));
-        await this.outbox.insert(client, events.slice(i, i + WRITE_CHUNK).map((e) => billingEventMessage(this.config.topics.invoices, e)));
+        await this.outbox.insert(
+          client,
+          events.slice(i, i + WRITE_CHUNK).map((e) => billingEventMessage(this.config.topics.invoices, e)),
+        );
         progress({ phase: 'writing', done: Math.min(i + WRITE_CHUNK, invoices.length), total: invoices.length });
       }
       return answer(decision);
     });
     progress({ phase: 'done', done: result.created, total: result.created });
-    if (result.created > 0) this.log.log(`closed ${period}: ${result.created} invoices in ${Date.now() - started} ms after the barrier`);
+    if (result.created > 0)
+      this.log.log(`closed ${period}: ${result.created} invoices in ${Date.now() - started} ms after the barrier`);
     return result;
   }
 
@@ -91,10 +106,18 @@ export class CloseService {
   private async positions(client: Parameters<typeof storedPositions>[0]): Promise<ClosePositions> {
     const { consumerGroup: group, topics } = this.config;
     const stored = [...(await storedPositions(client, group, topics.usage))].sort(([a], [b]) => a - b);
-    return { group, topic: topics.usage, partitions: Object.fromEntries(stored.map(([p, next]) => [p, next.toString()])) };
+    return {
+      group,
+      topic: topics.usage,
+      partitions: Object.fromEntries(stored.map(([p, next]) => [p, next.toString()])),
+    };
   }
 }
 
 function answer(decision: ReturnType<typeof decideClose>): CloseResult {
-  return { period: decision.period, created: decision.type === 'PeriodClosed' ? decision.invoices.length : 0, invoices: [...closedInvoices(decision)] };
+  return {
+    period: decision.period,
+    created: decision.type === 'PeriodClosed' ? decision.invoices.length : 0,
+    invoices: [...closedInvoices(decision)],
+  };
 }

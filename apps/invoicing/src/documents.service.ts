@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decideVoid, draftInvoices, InvoiceLine, parseDocumentNumber, totalOf } from '@metering/billing';
-import { BillingLock, BillingRepository, CreditNoteView, Difference, DocumentsRepository, OutboxRepository } from '@metering/db';
+import {
+  BillingLock,
+  BillingRepository,
+  CreditNoteView,
+  Difference,
+  DocumentsRepository,
+  OutboxRepository,
+} from '@metering/db';
 import { OrgId, parsePeriod, Period } from '@metering/domain';
 import { billingEventMessage } from '@metering/kafka';
 import { METERING_CONFIG, MeteringConfig } from '@metering/service';
@@ -49,7 +56,9 @@ export class DocumentsService {
     });
     if (decision.type === 'UnknownInvoice') throw new UnknownDocumentError(number);
     const created = decision.type === 'InvoiceVoided';
-    const credit = await this.documents.creditNoteForOperator(created ? decision.creditNote.number : decision.creditNote);
+    const credit = await this.documents.creditNoteForOperator(
+      created ? decision.creditNote.number : decision.creditNote,
+    );
     return { created, credit_note: credit! };
   }
 
@@ -62,7 +71,17 @@ export class DocumentsService {
       return draftInvoices(period, await this.billing.billableUsage(client, period, terms.priceBook, org), terms)[0];
     });
     const lines = draft?.lines ?? [];
-    return { number: null, org, period, currency: 'USD', issued_at: null, status: 'preview', lines, total: totalOf(lines), content_hash: null };
+    return {
+      number: null,
+      org,
+      period,
+      currency: 'USD',
+      issued_at: null,
+      status: 'preview',
+      lines,
+      total: totalOf(lines),
+      content_hash: null,
+    };
   }
 
   /** Per closed period, org and SKU: projected against billed, where they differ. */

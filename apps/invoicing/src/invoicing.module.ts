@@ -17,7 +17,12 @@ export class InvoicingModule {
       module: InvoicingModule,
       imports: [InvoicingCoreModule.forConfig(config), AuthModule.forRoot(config)],
       controllers: [HealthController, BillingController],
-      providers: [readinessChecks([PG_POOL, INVOICING_KAFKA], (pool: Pool, kafka: Kafka) => [pgReadiness(pool), kafkaReadiness(kafka)])],
+      providers: [
+        readinessChecks([PG_POOL, INVOICING_KAFKA], (pool: Pool, kafka: Kafka) => [
+          pgReadiness(pool),
+          kafkaReadiness(kafka),
+        ]),
+      ],
     };
   }
 }

@@ -29,8 +29,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   ) {
     // Delivery is at least once by design (a row is marked sent after the ack; consumers
     // deduplicate by number), so the producer needs no idempotence, only acks from all replicas.
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
-    this.pending = new Gauge({ name: 'invoicing_outbox_pending', help: 'Billing events not yet relayed to Kafka', registers: [registry] });
+    this.producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    this.pending = new Gauge({
+      name: 'invoicing_outbox_pending',
+      help: 'Billing events not yet relayed to Kafka',
+      registers: [registry],
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -46,7 +53,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Relays now (one pass at a time). */
   nudge(): Promise<unknown> {
-    this.running = this.running.then(() => this.relay()).catch((e: unknown) => this.log.warn(`relay failed, will retry: ${String(e)}`));
+    this.running = this.running
+      .then(() => this.relay())
+      .catch((e: unknown) => this.log.warn(`relay failed, will retry: ${String(e)}`));
     return this.running;
   }
 
@@ -63,7 +72,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
         await this.producer.sendBatch({
           acks: -1,
-          topicMessages: [...byTopic].map(([topic, ms]) => ({ topic, messages: ms.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) })),
+          topicMessages: [...byTopic].map(([topic, ms]) => ({
+            topic,
+            messages: ms.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+          })),
         });
       });
       sent += n;

@@ -23,7 +23,9 @@ export class ProgressBar {
     this.lastPhase = phase;
     const ratio = total > 0 ? Math.min(1, done / total) : 1;
     const filled = Math.round(ratio * this.width);
-    this.out.write(`\r${phase.padEnd(8)} [${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}% ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`);
+    this.out.write(
+      `\r${phase.padEnd(8)} [${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}% ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`,
+    );
   }
 
   end(): void {

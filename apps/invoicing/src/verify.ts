@@ -1,7 +1,17 @@
 import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { contentHash, draftInvoices, IssuedDocument } from '@metering/billing';
-import { BillingLock, BillingRepository, createPool, DocumentsRepository, dropDatabase, freshDatabase, PriceRepository, ProjectionStore, RecordedClose } from '@metering/db';
+import {
+  BillingLock,
+  BillingRepository,
+  createPool,
+  DocumentsRepository,
+  dropDatabase,
+  freshDatabase,
+  PriceRepository,
+  ProjectionStore,
+  RecordedClose,
+} from '@metering/db';
 import type { Period } from '@metering/domain';
 // The aggregator's own decoding, so the replay folds exactly as the live aggregator did.
 import { createKafka, decodeBatch, foldDecoder, messageRecords, TopicReplayer } from '@metering/kafka';
@@ -58,7 +68,11 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
         groupId: `billing-verify.${process.pid}.${Date.now()}`,
         apply: async ({ partition, firstOffset, nextOffset, messages }) => {
           const { columns, offsets } = decodeBatch(messageRecords(messages), decoder);
-          const outcome = await store.applyBatch({ group: 'verify', topic, partition }, { offsets, keys: columns, firstOffset, nextOffset }, (fresh) => foldColumns(columns, fresh));
+          const outcome = await store.applyBatch(
+            { group: 'verify', topic, partition },
+            { offsets, keys: columns, firstOffset, nextOffset },
+            (fresh) => foldColumns(columns, fresh),
+          );
           return outcome.status === 'gap' ? { done: false, seekTo: outcome.nextOffset } : { done: true };
         },
       });
@@ -72,7 +86,9 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
           const targets = new Map(partitions.map((p) => [p, BigInt(close.positions.partitions[String(p)] ?? '0')]));
           await replayer.runTo(targets);
           periods.push(await replayClose(live, scratch, close));
-          log.log(`${close.period}: ${periods[periods.length - 1]!.matched} of ${periods[periods.length - 1]!.invoices} invoices match`);
+          log.log(
+            `${close.period}: ${periods[periods.length - 1]!.matched} of ${periods[periods.length - 1]!.invoices} invoices match`,
+          );
         }
       } finally {
         await replayer.stop();
@@ -95,8 +111,19 @@ async function replayClose(live: Pool, scratch: Pool, close: RecordedClose): Pro
   const documents = new DocumentsRepository(scratch);
   return new BillingLock(scratch).underLock(async (client) => {
     const terms = { priceBook: await billing.priceBook(client) };
-    const drafts = draftInvoices(close.period, await billing.billableUsageAllOrgs(client, close.period, terms.priceBook), terms);
-    const verdict: PeriodVerdict = { period: close.period, invoices: originals.size, matched: 0, mismatched: [], missing: [], extra: [] };
+    const drafts = draftInvoices(
+      close.period,
+      await billing.billableUsageAllOrgs(client, close.period, terms.priceBook),
+      terms,
+    );
+    const verdict: PeriodVerdict = {
+      period: close.period,
+      invoices: originals.size,
+      matched: 0,
+      mismatched: [],
+      missing: [],
+      extra: [],
+    };
     const issued: IssuedDocument[] = [];
     for (const d of drafts) {
       const original = originals.get(d.org);

@@ -12,9 +12,18 @@ const terms = {
   ]),
 };
 const org = (slug: string) => asOperatorOrg(slug);
-const used = (sku: string, quantity: string, usagePeriod = OCT, unitPrice = '0.005'): PricedUsage => ({ sku, usagePeriod, unitPrice, quantity });
-const byOrg = (entries: Record<string, PricedUsage[]>): UsageByOrg => new Map(Object.entries(entries).map(([slug, list]) => [org(slug), list] as [OrgId, PricedUsage[]]));
-const usage = (projected: Record<string, PricedUsage[]>, billed: Record<string, PricedUsage[]> = {}): BillableUsage => ({ projected: byOrg(projected), billed: byOrg(billed) });
+const used = (sku: string, quantity: string, usagePeriod = OCT, unitPrice = '0.005'): PricedUsage => ({
+  sku,
+  usagePeriod,
+  unitPrice,
+  quantity,
+});
+const byOrg = (entries: Record<string, PricedUsage[]>): UsageByOrg =>
+  new Map(Object.entries(entries).map(([slug, list]) => [org(slug), list] as [OrgId, PricedUsage[]]));
+const usage = (
+  projected: Record<string, PricedUsage[]>,
+  billed: Record<string, PricedUsage[]> = {},
+): BillableUsage => ({ projected: byOrg(projected), billed: byOrg(billed) });
 const open = (u: BillableUsage, firstNumber = 1n): CloseState => ({ status: 'open', usage: u, terms, firstNumber });
 const command = { period: OCT, issuedAt: '2026-11-01T00:00:05.000Z' };
 
@@ -26,22 +35,46 @@ function closed(state: CloseState, cmd = command) {
 
 describe('decideClose', () => {
   it('given usage of three organizations, when closed, then one invoice each, numbered gaplessly from the first free number in slug order', () => {
-    const d = closed(open(usage({ zeta: [used('ip.dedicated', '10')], acme: [used('ip.dedicated', '20')], 'm-co': [used('ip.dedicated', '30')] }), 42n));
+    const d = closed(
+      open(
+        usage({
+          zeta: [used('ip.dedicated', '10')],
+          acme: [used('ip.dedicated', '20')],
+          'm-co': [used('ip.dedicated', '30')],
+        }),
+        42n,
+      ),
+    );
     expect(d.invoices.map((i) => [i.number, i.seq, i.org])).toEqual([
       ['INV-000042', 42n, 'acme'],
       ['INV-000043', 43n, 'm-co'],
       ['INV-000044', 44n, 'zeta'],
     ]);
-    expect(d.invoices.every((i) => i.period === OCT && i.issued_at === command.issuedAt && i.currency === 'USD')).toBe(true);
+    expect(d.invoices.every((i) => i.period === OCT && i.issued_at === command.issuedAt && i.currency === 'USD')).toBe(
+      true,
+    );
   });
 
   it('given an organization with nothing new to bill, when closed, then it gets no invoice and takes no number', () => {
-    const d = closed(open(usage({ acme: [used('ip.dedicated', '10', SEP)], beta: [used('ip.dedicated', '5')] }, { acme: [used('ip.dedicated', '10', SEP)] }), 7n));
+    const d = closed(
+      open(
+        usage(
+          { acme: [used('ip.dedicated', '10', SEP)], beta: [used('ip.dedicated', '5')] },
+          { acme: [used('ip.dedicated', '10', SEP)] },
+        ),
+        7n,
+      ),
+    );
     expect(d.invoices.map((i) => [i.number, i.org])).toEqual([['INV-000007', 'beta']]);
   });
 
   it('given nothing to bill at all, when closed, then the period closes with no invoices and no events', () => {
-    expect(decideClose(open(usage({})), command)).toEqual({ type: 'PeriodClosed', period: OCT, invoices: [], events: [] });
+    expect(decideClose(open(usage({})), command)).toEqual({
+      type: 'PeriodClosed',
+      period: OCT,
+      invoices: [],
+      events: [],
+    });
   });
 
   it('given each invoice, then one invoice.finalized event that carries it', () => {
@@ -62,10 +95,19 @@ describe('decideClose', () => {
     );
   });
 
-  it('given a closed period, when closed again, then it answers the first close\'s invoices and makes nothing', () => {
+  it("given a closed period, when closed again, then it answers the first close's invoices and makes nothing", () => {
     const first = closed(open(usage({ acme: [used('ip.dedicated', '20')] })));
-    const summaries = first.invoices.map(({ number, org, total, content_hash }) => ({ number, org, total, content_hash }));
-    expect(decideClose({ status: 'closed', invoices: summaries }, command)).toEqual({ type: 'AlreadyClosed', period: OCT, invoices: summaries });
+    const summaries = first.invoices.map(({ number, org, total, content_hash }) => ({
+      number,
+      org,
+      total,
+      content_hash,
+    }));
+    expect(decideClose({ status: 'closed', invoices: summaries }, command)).toEqual({
+      type: 'AlreadyClosed',
+      period: OCT,
+      invoices: summaries,
+    });
   });
 
   it('given the same content, then the same hash whatever the issue time; given other content, then another hash', () => {
@@ -77,7 +119,9 @@ describe('decideClose', () => {
     const { number, org, period, currency, lines, total } = a;
     expect(a.content_hash).toBe(contentHash({ number, org, period, currency, lines, total }));
     expect(closed(open(u, 2n)).invoices[0]!.content_hash).not.toBe(a.content_hash);
-    expect(closed(open(usage({ acme: [used('ip.dedicated', '21')] }))).invoices[0]!.content_hash).not.toBe(a.content_hash);
+    expect(closed(open(usage({ acme: [used('ip.dedicated', '21')] }))).invoices[0]!.content_hash).not.toBe(
+      a.content_hash,
+    );
   });
 
   it('given amounts of half a cent, then each line rounds half-to-even and the total is the sum of the rounded lines', () => {
@@ -85,7 +129,11 @@ describe('decideClose', () => {
     const d = closed(
       open(
         usage({
-          acme: [used('ip.dedicated', '1'), used('ip.dedicated', '3', SEP), used('volume.storage', '259200000', OCT, '0.0000000578704')],
+          acme: [
+            used('ip.dedicated', '1'),
+            used('ip.dedicated', '3', SEP),
+            used('volume.storage', '259200000', OCT, '0.0000000578704'),
+          ],
         }),
       ),
     );
@@ -99,7 +147,11 @@ describe('decideClose', () => {
   });
 
   it('given late usage of an earlier closed period, then an adjustment line for the growth only', () => {
-    const d = closed(open(usage({ acme: [used('ip.dedicated', '1200', SEP)] }, { acme: [used('ip.dedicated', '1000', SEP)] })));
-    expect(d.invoices[0]!.lines).toEqual([expect.objectContaining({ kind: 'adjustment', usage_period: SEP, quantity: '200', amount: '1.00' })]);
+    const d = closed(
+      open(usage({ acme: [used('ip.dedicated', '1200', SEP)] }, { acme: [used('ip.dedicated', '1000', SEP)] })),
+    );
+    expect(d.invoices[0]!.lines).toEqual([
+      expect.objectContaining({ kind: 'adjustment', usage_period: SEP, quantity: '200', amount: '1.00' }),
+    ]);
   });
 });

@@ -44,13 +44,16 @@ export interface InvoiceContent {
   total: string;
 }
 
-const key = (u: Pick<PricedUsage, 'sku' | 'usagePeriod' | 'unitPrice'>) => `${u.sku}\u0000${u.usagePeriod}\u0000${Dec.of(u.unitPrice).toString()}`;
+const key = (u: Pick<PricedUsage, 'sku' | 'usagePeriod' | 'unitPrice'>) =>
+  `${u.sku}\u0000${u.usagePeriod}\u0000${Dec.of(u.unitPrice).toString()}`;
 
 function describe(kind: InvoiceLine['kind'], sku: string, usagePeriod: Period): string {
   const [type, variant] = sku.split('/');
   const name = meterType(type ?? sku)?.name ?? type ?? sku;
   const what = variant ? `${name} (${variant})` : name;
-  return kind === 'usage' ? `${what}, ${usagePeriod}` : `${what}, ${usagePeriod}: usage reported after that period was invoiced`;
+  return kind === 'usage'
+    ? `${what}, ${usagePeriod}`
+    : `${what}, ${usagePeriod}: usage reported after that period was invoiced`;
 }
 
 /**
@@ -59,7 +62,12 @@ function describe(kind: InvoiceLine['kind'], sku: string, usagePeriod: Period): 
  * lines; growth of earlier, already-invoiced periods makes `adjustment` lines. Amounts are
  * quantity × unit price rounded half-to-even to cents, per line.
  */
-export function invoiceLines(period: Period, projected: readonly PricedUsage[], billed: readonly PricedUsage[], unitOf: (sku: string) => string): InvoiceLine[] {
+export function invoiceLines(
+  period: Period,
+  projected: readonly PricedUsage[],
+  billed: readonly PricedUsage[],
+  unitOf: (sku: string) => string,
+): InvoiceLine[] {
   const already = new Map<string, Dec>();
   for (const b of billed) already.set(key(b), (already.get(key(b)) ?? Dec.ZERO).add(Dec.of(b.quantity)));
   const wanted = new Map<string, { u: PricedUsage; q: Dec }>();
@@ -99,7 +107,12 @@ export function totalOf(lines: readonly Pick<InvoiceLine, 'amount'>[]): string {
   return sumDec(lines.map((l) => Dec.of(l.amount))).toFixed(2);
 }
 
-export function invoiceContent(number: string | null, org: OrgId, period: Period, lines: InvoiceLine[]): InvoiceContent {
+export function invoiceContent(
+  number: string | null,
+  org: OrgId,
+  period: Period,
+  lines: InvoiceLine[],
+): InvoiceContent {
   return { number, org, period, currency: 'USD', lines, total: totalOf(lines) };
 }
 

@@ -1,21 +1,58 @@
 import { PriceBook } from './price-book';
-import { canonicalJson, contentHash, draftInvoice, invoiceContent, invoiceLines, negatedLines, PricedUsage, totalOf } from './invoice';
+import {
+  canonicalJson,
+  contentHash,
+  draftInvoice,
+  invoiceContent,
+  invoiceLines,
+  negatedLines,
+  PricedUsage,
+  totalOf,
+} from './invoice';
 import { MissingPriceError } from './price-book';
 import { documentNumber, parseDocumentNumber } from './numbers';
 import { asOperatorOrg, parsePeriod, periodBounds } from '@metering/domain';
 
-const unitOf = (sku: string) => (sku.startsWith('network') ? 'byte' : sku === 'volume.storage' ? 'gb-second' : 'second');
-const u = (sku: string, usagePeriod: string, unitPrice: string, quantity: string): PricedUsage => ({ sku, usagePeriod: parsePeriod(usagePeriod)!, unitPrice, quantity });
+const unitOf = (sku: string) =>
+  sku.startsWith('network') ? 'byte' : sku === 'volume.storage' ? 'gb-second' : 'second';
+const u = (sku: string, usagePeriod: string, unitPrice: string, quantity: string): PricedUsage => ({
+  sku,
+  usagePeriod: parsePeriod(usagePeriod)!,
+  unitPrice,
+  quantity,
+});
 const OCT = parsePeriod('2026-10')!;
 const NOV = parsePeriod('2026-11')!;
 const ACME = asOperatorOrg('acme');
 
 describe('invoiceLines', () => {
   it('given usage of the period and nothing billed, then one usage line per sku and price, amounts rounded half-to-even', () => {
-    const lines = invoiceLines(OCT, [u('machine.runtime/shared-cpu-1x', '2026-10', '0.00000075', '2678400'), u('volume.storage', '2026-10', '0.0000000578704', '259200000')], [], unitOf);
+    const lines = invoiceLines(
+      OCT,
+      [
+        u('machine.runtime/shared-cpu-1x', '2026-10', '0.00000075', '2678400'),
+        u('volume.storage', '2026-10', '0.0000000578704', '259200000'),
+      ],
+      [],
+      unitOf,
+    );
     expect(lines).toEqual([
-      expect.objectContaining({ kind: 'usage', sku: 'machine.runtime/shared-cpu-1x', usage_period: '2026-10', quantity: '2678400', unit: 'second', unit_price: '0.00000075', amount: '2.01' }),
-      expect.objectContaining({ kind: 'usage', sku: 'volume.storage', quantity: '259200000', unit: 'gb-second', amount: '15.00' }),
+      expect.objectContaining({
+        kind: 'usage',
+        sku: 'machine.runtime/shared-cpu-1x',
+        usage_period: '2026-10',
+        quantity: '2678400',
+        unit: 'second',
+        unit_price: '0.00000075',
+        amount: '2.01',
+      }),
+      expect.objectContaining({
+        kind: 'usage',
+        sku: 'volume.storage',
+        quantity: '259200000',
+        unit: 'gb-second',
+        amount: '15.00',
+      }),
     ]);
     // 2678400 * 0.00000075 = 2.0088 -> 2.01 ; 259200000 * 0.0000000578704 = 15.00000768 -> 15.00
   });
@@ -26,7 +63,12 @@ describe('invoiceLines', () => {
   });
 
   it('given a price that changes mid-month, then one line per price', () => {
-    const lines = invoiceLines(OCT, [u('gpu.runtime/a10', '2026-10', '0.000417', '3600'), u('gpu.runtime/a10', '2026-10', '0.0005', '7200')], [], unitOf);
+    const lines = invoiceLines(
+      OCT,
+      [u('gpu.runtime/a10', '2026-10', '0.000417', '3600'), u('gpu.runtime/a10', '2026-10', '0.0005', '7200')],
+      [],
+      unitOf,
+    );
     expect(lines.map((l) => [l.unit_price, l.quantity, l.amount])).toEqual([
       ['0.000417', '3600', '1.50'],
       ['0.0005', '7200', '3.60'],
@@ -36,7 +78,10 @@ describe('invoiceLines', () => {
   it('given an earlier period that grew since it was billed, then an adjustment line for the difference only', () => {
     const lines = invoiceLines(
       NOV,
-      [u('ip.dedicated', '2026-11', '0.000000771605', '3600'), u('ip.dedicated', '2026-10', '0.000000771605', '2595600')],
+      [
+        u('ip.dedicated', '2026-11', '0.000000771605', '3600'),
+        u('ip.dedicated', '2026-10', '0.000000771605', '2595600'),
+      ],
       [u('ip.dedicated', '2026-10', '0.000000771605', '2592000')],
       unitOf,
     );
@@ -55,12 +100,22 @@ describe('invoiceLines', () => {
   });
 
   it('treats prices written differently as the same price', () => {
-    const lines = invoiceLines(OCT, [u('ip.dedicated', '2026-10', '0.10', '10')], [u('ip.dedicated', '2026-10', '0.1', '4')], unitOf);
+    const lines = invoiceLines(
+      OCT,
+      [u('ip.dedicated', '2026-10', '0.10', '10')],
+      [u('ip.dedicated', '2026-10', '0.1', '4')],
+      unitOf,
+    );
     expect(lines.map((l) => l.quantity)).toEqual(['6']);
   });
 
   it('total is the sum of the rounded line amounts, not the rounded sum of products', () => {
-    const lines = invoiceLines(OCT, ['a', 'b', 'c'].map((r) => u(`machine.runtime/${r}`, '2026-10', '0.005', '1')), [], unitOf);
+    const lines = invoiceLines(
+      OCT,
+      ['a', 'b', 'c'].map((r) => u(`machine.runtime/${r}`, '2026-10', '0.005', '1')),
+      [],
+      unitOf,
+    );
     expect(lines.map((l) => l.amount)).toEqual(['0.00', '0.00', '0.00']);
     expect(totalOf(lines)).toBe('0.00');
   });
@@ -71,7 +126,16 @@ describe('content hash', () => {
 
   it('is the same for the same content whatever the key order, and changes with any field', () => {
     const a = invoiceContent('INV-000001', ACME, OCT, lines);
-    const reordered = JSON.parse(JSON.stringify({ total: a.total, lines: a.lines, currency: a.currency, period: a.period, org: a.org, number: a.number }));
+    const reordered = JSON.parse(
+      JSON.stringify({
+        total: a.total,
+        lines: a.lines,
+        currency: a.currency,
+        period: a.period,
+        org: a.org,
+        number: a.number,
+      }),
+    );
     expect(contentHash(reordered)).toBe(contentHash(a));
     expect(contentHash({ ...a, org: 'acme2' })).not.toBe(contentHash(a));
     expect(canonicalJson({ b: 1, a: [{ d: 'x', c: null }] })).toBe('{"a":[{"c":null,"d":"x"}],"b":1}');

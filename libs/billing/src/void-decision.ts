@@ -55,7 +55,18 @@ export function decideVoid(state: VoidState, command: VoidInvoice): VoidDecision
     total: totalOf(lines),
   };
   const hash = contentHash(content);
-  const creditNote: IssuedCreditNote = { ...content, seq: state.firstNumber, issued_at: command.issuedAt, content_hash: hash, reason: command.reason };
-  const event: CreditNoteIssued = { type: 'credit_note.issued', ...content, issued_at: Date.parse(command.issuedAt), content_hash: hash };
+  const creditNote: IssuedCreditNote = {
+    ...content,
+    seq: state.firstNumber,
+    issued_at: command.issuedAt,
+    content_hash: hash,
+    reason: command.reason,
+  };
+  const event: CreditNoteIssued = {
+    type: 'credit_note.issued',
+    ...content,
+    issued_at: Date.parse(command.issuedAt),
+    content_hash: hash,
+  };
   return { type: 'InvoiceVoided', creditNote, event };
 }

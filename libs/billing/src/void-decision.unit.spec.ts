@@ -4,10 +4,34 @@ import { decideVoid, RecordedInvoice, VoidInvoice } from './void-decision';
 
 const OCT = parsePeriod('2026-10')!;
 const lines: InvoiceLine[] = [
-  { kind: 'usage', sku: 'ip.dedicated', usage_period: OCT, quantity: '2678400', unit: 'second', unit_price: '0.000000771605', amount: '2.07', description: 'Dedicated IPv4, 2026-10' },
-  { kind: 'usage', sku: 'volume.storage', usage_period: OCT, quantity: '259200000', unit: 'gb-second', unit_price: '0.0000000578704', amount: '15.00', description: 'Volume storage, 2026-10' },
+  {
+    kind: 'usage',
+    sku: 'ip.dedicated',
+    usage_period: OCT,
+    quantity: '2678400',
+    unit: 'second',
+    unit_price: '0.000000771605',
+    amount: '2.07',
+    description: 'Dedicated IPv4, 2026-10',
+  },
+  {
+    kind: 'usage',
+    sku: 'volume.storage',
+    usage_period: OCT,
+    quantity: '259200000',
+    unit: 'gb-second',
+    unit_price: '0.0000000578704',
+    amount: '15.00',
+    description: 'Volume storage, 2026-10',
+  },
 ];
-const invoice: RecordedInvoice = { number: 'INV-000007', org: asOperatorOrg('acme'), period: OCT, lines, credit_note: null };
+const invoice: RecordedInvoice = {
+  number: 'INV-000007',
+  org: asOperatorOrg('acme'),
+  period: OCT,
+  lines,
+  credit_note: null,
+};
 const command: VoidInvoice = { number: 'INV-000007', reason: 'duplicate', issuedAt: '2026-11-03T10:00:00.000Z' };
 
 function voided(state = { invoice, firstNumber: 12n }, cmd = command) {
@@ -19,7 +43,17 @@ function voided(state = { invoice, firstNumber: 12n }, cmd = command) {
 describe('decideVoid', () => {
   it('given an invoice that stands, when voided, then a credit note with the first free number negates every line to a zero balance', () => {
     const { creditNote } = voided();
-    expect(creditNote).toMatchObject({ number: 'CN-000012', seq: 12n, invoice: 'INV-000007', org: 'acme', period: OCT, currency: 'USD', issued_at: command.issuedAt, reason: 'duplicate', total: '-17.07' });
+    expect(creditNote).toMatchObject({
+      number: 'CN-000012',
+      seq: 12n,
+      invoice: 'INV-000007',
+      org: 'acme',
+      period: OCT,
+      currency: 'USD',
+      issued_at: command.issuedAt,
+      reason: 'duplicate',
+      total: '-17.07',
+    });
     expect(creditNote.lines.map((l) => [l.quantity, l.amount, l.description])).toEqual([
       ['-2678400', '-2.07', 'Credit: Dedicated IPv4, 2026-10'],
       ['-259200000', '-15.00', 'Credit: Volume storage, 2026-10'],
@@ -29,8 +63,12 @@ describe('decideVoid', () => {
   it('hashes the credit note over its content, with the invoice it voids, and never its issue time or reason', () => {
     const { creditNote } = voided();
     const { number, org, period, currency, lines: negated, total } = creditNote;
-    expect(creditNote.content_hash).toBe(contentHash({ number, invoice: 'INV-000007', org, period, currency, lines: negated, total }));
-    expect(voided(undefined, { ...command, issuedAt: '2027-01-01T00:00:00.000Z', reason: 'other' }).creditNote.content_hash).toBe(creditNote.content_hash);
+    expect(creditNote.content_hash).toBe(
+      contentHash({ number, invoice: 'INV-000007', org, period, currency, lines: negated, total }),
+    );
+    expect(
+      voided(undefined, { ...command, issuedAt: '2027-01-01T00:00:00.000Z', reason: 'other' }).creditNote.content_hash,
+    ).toBe(creditNote.content_hash);
     expect(voided({ invoice, firstNumber: 13n }).creditNote.content_hash).not.toBe(creditNote.content_hash);
   });
 
@@ -51,10 +89,17 @@ describe('decideVoid', () => {
   });
 
   it('given a voided invoice, when voided again, then it answers its credit note and makes nothing', () => {
-    expect(decideVoid({ invoice: { ...invoice, credit_note: 'CN-000012' }, firstNumber: 20n }, command)).toEqual({ type: 'AlreadyVoid', invoice: 'INV-000007', creditNote: 'CN-000012' });
+    expect(decideVoid({ invoice: { ...invoice, credit_note: 'CN-000012' }, firstNumber: 20n }, command)).toEqual({
+      type: 'AlreadyVoid',
+      invoice: 'INV-000007',
+      creditNote: 'CN-000012',
+    });
   });
 
   it('given no such invoice, then it says so', () => {
-    expect(decideVoid({ invoice: null, firstNumber: 1n }, command)).toEqual({ type: 'UnknownInvoice', invoice: 'INV-000007' });
+    expect(decideVoid({ invoice: null, firstNumber: 1n }, command)).toEqual({
+      type: 'UnknownInvoice',
+      invoice: 'INV-000007',
+    });
   });
 });

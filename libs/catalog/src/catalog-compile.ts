@@ -18,7 +18,11 @@ type Json = Readonly<Record<string, unknown>>;
 
 const SLUG = /^[a-z0-9][a-z0-9._-]*$/;
 const CONTINENT_CODE = /^[A-Z]{2}$/;
-const REGION_PLACEHOLDERS: Readonly<Record<string, RegionField>> = { region: 'code', zone: 'zone', continent: 'continent' };
+const REGION_PLACEHOLDERS: Readonly<Record<string, RegionField>> = {
+  region: 'code',
+  zone: 'zone',
+  continent: 'continent',
+};
 const SUPPORTED_VERSION = 1;
 
 /** Turns the raw JSON into the frozen typed view, or throws a CatalogError naming every problem. */
@@ -43,9 +47,7 @@ export function compileCatalog(raw: unknown, origin: string): CatalogData {
     continent: check.oneOf(r, 'continent', path, continents),
     zone: check.oneOf(r, 'zone', path, zones),
   }));
-  const types = check
-    .entries(root, 'types', 'slug')
-    .map(([type, t, path]) => compileType(type, t, path, units, check));
+  const types = check.entries(root, 'types', 'slug').map(([type, t, path]) => compileType(type, t, path, units, check));
 
   const skus = problems.length === 0 ? collectSkus(types, regions, problems) : [];
   if (problems.length > 0) throw new CatalogError(origin, problems);
@@ -55,9 +57,9 @@ export function compileCatalog(raw: unknown, origin: string): CatalogData {
 function compileType(type: string, raw: Json, path: string, units: readonly Unit[], check: Checker): MeterType {
   const unit = units.find((u) => u.code === raw.unit);
   if (unit === undefined) check.problems.push(`${path}.unit: must be one of ${units.map((u) => u.code).join(', ')}`);
-  const attributes = check.entries(raw, 'attributes', 'attribute', path, true).map(([name, a, p]) =>
-    compileAttribute(name, a, p, check),
-  );
+  const attributes = check
+    .entries(raw, 'attributes', 'attribute', path, true)
+    .map(([name, a, p]) => compileAttribute(name, a, p, check));
   const skuTemplate = check.text(raw, 'sku', path);
   return {
     type,
@@ -92,7 +94,12 @@ function compileAttribute(name: string, raw: Json, path: string, check: Checker)
 
 /** A placeholder must always have a value and a finite set of them, or neither the event's SKU
  *  nor the price book's list of SKUs could be derived; hence required enums or region fields only. */
-function resolveTemplate(template: string, attributes: readonly AttributeSpec[], path: string, problems: string[]): SkuPart[] {
+function resolveTemplate(
+  template: string,
+  attributes: readonly AttributeSpec[],
+  path: string,
+  problems: string[],
+): SkuPart[] {
   const parsed = parseSkuTemplate(template);
   if ('problem' in parsed) {
     problems.push(`${path}: ${parsed.problem} in '${template}'`);
@@ -101,8 +108,11 @@ function resolveTemplate(template: string, attributes: readonly AttributeSpec[],
   return parsed.tokens.map((token): SkuPart => {
     if (token.kind === 'text') return token;
     const attribute = attributes.find((a) => a.name === token.name);
-    if (attribute !== undefined && attribute.kind === 'enum' && attribute.required) return { kind: 'attribute', name: token.name };
-    const field = Object.prototype.hasOwnProperty.call(REGION_PLACEHOLDERS, token.name) ? REGION_PLACEHOLDERS[token.name] : undefined;
+    if (attribute !== undefined && attribute.kind === 'enum' && attribute.required)
+      return { kind: 'attribute', name: token.name };
+    const field = Object.prototype.hasOwnProperty.call(REGION_PLACEHOLDERS, token.name)
+      ? REGION_PLACEHOLDERS[token.name]
+      : undefined;
     if (attribute === undefined && field !== undefined) return { kind: 'region', field };
     problems.push(
       `${path}: placeholder {${token.name}} must name a required enum attribute of the type or one of {${Object.keys(REGION_PLACEHOLDERS).join('}, {')}}`,
@@ -168,7 +178,9 @@ class Checker {
   oneOf(obj: Json, key: string, path: string, known: readonly { code: string }[]): string {
     const v = obj[key];
     if (typeof v === 'string' && known.some((k) => k.code === v)) return v;
-    this.problems.push(`${path}.${key}: unknown ${key} '${String(v)}'; expected one of ${known.map((k) => k.code).join(', ')}`);
+    this.problems.push(
+      `${path}.${key}: unknown ${key} '${String(v)}'; expected one of ${known.map((k) => k.code).join(', ')}`,
+    );
     return '';
   }
 }

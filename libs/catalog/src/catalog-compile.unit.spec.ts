@@ -71,7 +71,11 @@ describe('compileCatalog', () => {
 
   it('given an attribute the usage event has no field for then the load fails', () => {
     const d = draft();
-    (d.types['volume.storage'].attributes as Record<string, unknown>).iops = { required: false, kind: 'integer', min: 0 };
+    (d.types['volume.storage'].attributes as Record<string, unknown>).iops = {
+      required: false,
+      kind: 'integer',
+      min: 0,
+    };
     expect(problemsOf(d)[0]).toContain("no field for attribute 'iops'");
   });
 
@@ -100,7 +104,9 @@ describe('compileCatalog', () => {
   });
 
   it('given something that is not a catalog then the error says where it came from', () => {
-    expect(() => compileCatalog([], 'draft.json')).toThrow(/^draft\.json is not a valid meter catalog:\n {2}- \(root\): must be an object/);
+    expect(() => compileCatalog([], 'draft.json')).toThrow(
+      /^draft\.json is not a valid meter catalog:\n {2}- \(root\): must be an object/,
+    );
     expect(problemsOf({ version: 2 })).toContain('version: must be 1');
   });
 });

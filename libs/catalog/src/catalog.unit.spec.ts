@@ -124,7 +124,11 @@ describe('the meter catalog as loaded', () => {
   });
 
   it('given the raw JSON then the types describe their attributes as data', () => {
-    expect(rawCatalog.types['machine.runtime'].attributes.memory_mb).toEqual({ required: false, kind: 'integer', min: 0 });
+    expect(rawCatalog.types['machine.runtime'].attributes.memory_mb).toEqual({
+      required: false,
+      kind: 'integer',
+      min: 0,
+    });
     expect(meterType('machine.runtime')?.attributes.map((a) => [a.name, a.kind, a.required])).toEqual([
       ['size', 'enum', true],
       ['memory_mb', 'integer', false],

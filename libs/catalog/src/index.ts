@@ -17,13 +17,7 @@ export {
 } from './catalog';
 export { EVENT_ATTRIBUTES } from './event-attributes';
 export type { EventAttributeName } from './event-attributes';
-export {
-  SCALE,
-  MAX_FRACTION_DIGITS,
-  canonicalQuantity,
-  toScaled,
-  fromScaled,
-} from './scaled-quantity';
+export { SCALE, MAX_FRACTION_DIGITS, canonicalQuantity, toScaled, fromScaled } from './scaled-quantity';
 export type { Problem } from './problem';
 export { isProblem } from './problem';
 export { parseRfc3339 } from './rfc3339';

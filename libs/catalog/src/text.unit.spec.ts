@@ -23,12 +23,17 @@ describe('isStorableText', () => {
     expect(isStorableText('São Paulo \u{1F680} 東京')).toBe(true);
   });
 
-  it.each<[string]>([['a\u0000b'], ['line\nbreak'], ['tab\t'], ['del\u007f'], ['lone \ud800 high'], ['lone \udc00 low'], ['\udc00\ud800']])(
-    'given %p then it is not storable',
-    (text) => {
-      expect(isStorableText(text)).toBe(false);
-    },
-  );
+  it.each<[string]>([
+    ['a\u0000b'],
+    ['line\nbreak'],
+    ['tab\t'],
+    ['del\u007f'],
+    ['lone \ud800 high'],
+    ['lone \udc00 low'],
+    ['\udc00\ud800'],
+  ])('given %p then it is not storable', (text) => {
+    expect(isStorableText(text)).toBe(false);
+  });
 });
 
 describe('quote', () => {

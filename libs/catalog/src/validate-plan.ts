@@ -59,7 +59,13 @@ function planFor(meter: MeterType): TypePlan {
         expected: `expected one of ${spec.values.join(', ')}`,
       });
     } else if (spec.kind === 'integer' && carried.kind === 'integer') {
-      attributes.push({ ...base, kind: 'integer', field: carried.field, min: spec.min, message: `must be an integer >= ${spec.min}` });
+      attributes.push({
+        ...base,
+        kind: 'integer',
+        field: carried.field,
+        min: spec.min,
+        message: `must be an integer >= ${spec.min}`,
+      });
     }
   }
   return { meter, notIntegerMessage: `must be an integer for unit '${meter.unit}'`, attributes };

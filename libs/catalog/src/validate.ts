@@ -35,7 +35,9 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): Validation 
   if (!isJsonObject(raw)) return { ok: false, errors: [{ path: '', message: 'must be an object' }] };
   const faults: Fault[] = [];
   if (raw.specversion !== '1.0') {
-    faults.push(isAbsent(raw.specversion) ? required('specversion') : { path: 'specversion', message: "must be '1.0'" });
+    faults.push(
+      isAbsent(raw.specversion) ? required('specversion') : { path: 'specversion', message: "must be '1.0'" },
+    );
   }
   const id = text(raw.id, 'id', 1, 128, faults);
   const source = text(raw.source, 'source', 1, 256, faults);
@@ -70,10 +72,23 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): Validation 
   // Every attribute the template names is a required enum that attributesOf just accepted,
   // so this only fails if the catalog's own load check has a hole.
   const sku = renderSku(plan.meter.skuParts, data, where);
-  if (sku === undefined) return { ok: false, errors: [{ path: 'type', message: 'the catalog cannot derive a SKU for it' }] };
+  if (sku === undefined)
+    return { ok: false, errors: [{ path: 'type', message: 'the catalog cannot derive a SKU for it' }] };
   return {
     ok: true,
-    event: { id, source, type: plan.meter.type, time, org, app, resource, region: where.code, quantity, sku, ...attributes },
+    event: {
+      id,
+      source,
+      type: plan.meter.type,
+      time,
+      org,
+      app,
+      resource,
+      region: where.code,
+      quantity,
+      sku,
+      ...attributes,
+    },
   };
 }
 
@@ -81,16 +96,22 @@ function text(value: unknown, path: string, min: number, max: number, faults: Fa
   if (isAbsent(value)) return fail(faults, required(path));
   if (typeof value !== 'string') return fail(faults, { path, message: 'must be a string' });
   if (!lengthWithin(value, min, max)) {
-    return fail(faults, { path, message: min === 0 ? `must be at most ${max} characters` : `must be ${min} to ${max} characters` });
+    return fail(faults, {
+      path,
+      message: min === 0 ? `must be at most ${max} characters` : `must be ${min} to ${max} characters`,
+    });
   }
-  if (!isStorableText(value)) return fail(faults, { path, message: 'must not contain control characters or unpaired surrogates' });
+  if (!isStorableText(value))
+    return fail(faults, { path, message: 'must not contain control characters or unpaired surrogates' });
   return value;
 }
 
 function typePlanOf(value: unknown, faults: Fault[]): TypePlan | undefined {
   if (isAbsent(value)) return fail(faults, required('type'));
   if (typeof value !== 'string') return fail(faults, { path: 'type', message: 'must be a string' });
-  return typePlans.get(value) ?? fail(faults, { path: 'type', message: `unknown type ${quote(value)}; ${expectedTypes}` });
+  return (
+    typePlans.get(value) ?? fail(faults, { path: 'type', message: `unknown type ${quote(value)}; ${expectedTypes}` })
+  );
 }
 
 function timeOf(value: unknown, now: number, faults: Fault[]): number | undefined {
@@ -108,9 +129,13 @@ function orgOf(value: unknown, orgExists: ValidationContext['orgExists'], faults
   if (isAbsent(value)) return fail(faults, required(path));
   if (typeof value !== 'string') return fail(faults, { path, message: 'must be a string' });
   if (!ORG_SLUG.test(value)) {
-    return fail(faults, { path, message: "must be a slug of 1 to 63 lowercase letters, digits and '-', not starting with '-'" });
+    return fail(faults, {
+      path,
+      message: "must be a slug of 1 to 63 lowercase letters, digits and '-', not starting with '-'",
+    });
   }
-  if (orgExists !== undefined && !orgExists(value)) return fail(faults, { path, message: `unknown organization ${quote(value)}` });
+  if (orgExists !== undefined && !orgExists(value))
+    return fail(faults, { path, message: `unknown organization ${quote(value)}` });
   return asValidatedOrg(value);
 }
 

@@ -16,7 +16,17 @@ function event(top: Json = {}, data: Json = {}): Json {
     source: 'host/ord-7f2a',
     type: 'machine.runtime',
     time: '2026-11-21T10:15:00Z',
-    data: { ...withoutUndefined({ org: 'acme', app: 'web', resource: 'm_3d8e91', region: 'ord', quantity: 60, size: 'shared-cpu-1x', ...data }) },
+    data: {
+      ...withoutUndefined({
+        org: 'acme',
+        app: 'web',
+        resource: 'm_3d8e91',
+        region: 'ord',
+        quantity: 60,
+        size: 'shared-cpu-1x',
+        ...data,
+      }),
+    },
   };
   return withoutUndefined({ ...base, ...top });
 }
@@ -58,28 +68,78 @@ describe('validateEvent', () => {
     });
 
     it.each<[string, Json, Json, Partial<UsageEvent>]>([
-      ['machine without app', {}, { app: undefined, size: 'performance-16x', region: 'fra' }, { app: '', sku: 'machine.runtime/performance-16x', memoryMb: null }],
+      [
+        'machine without app',
+        {},
+        { app: undefined, size: 'performance-16x', region: 'fra' },
+        { app: '', sku: 'machine.runtime/performance-16x', memoryMb: null },
+      ],
       ['machine with null app', {}, { app: null, quantity: 0 }, { app: '', quantity: '0' }],
       ['machine ignoring a gpu', {}, { gpu: 'a10', size: 'shared-cpu-8x' }, { gpu: null, size: 'shared-cpu-8x' }],
       ['machine with memory 0', {}, { memory_mb: 0 }, { memoryMb: 0 }],
       ['machine with null memory', {}, { memory_mb: null }, { memoryMb: null }],
-      ['gpu a100-80gb', { type: 'gpu.runtime' }, { gpu: 'a100-80gb' }, { sku: 'gpu.runtime/a100-80gb', gpu: 'a100-80gb', size: null }],
-      ['gpu l40s in ams', { type: 'gpu.runtime' }, { gpu: 'l40s', region: 'ams', size: undefined }, { sku: 'gpu.runtime/l40s', region: 'ams' }],
-      ['gpu ignoring memory', { type: 'gpu.runtime' }, { gpu: 'a10', memory_mb: -5 }, { sku: 'gpu.runtime/a10', memoryMb: null }],
-      ['volume fraction', { type: 'volume.storage' }, { quantity: 0.25, size: undefined }, { sku: 'volume.storage', quantity: '0.25', size: null }],
+      [
+        'gpu a100-80gb',
+        { type: 'gpu.runtime' },
+        { gpu: 'a100-80gb' },
+        { sku: 'gpu.runtime/a100-80gb', gpu: 'a100-80gb', size: null },
+      ],
+      [
+        'gpu l40s in ams',
+        { type: 'gpu.runtime' },
+        { gpu: 'l40s', region: 'ams', size: undefined },
+        { sku: 'gpu.runtime/l40s', region: 'ams' },
+      ],
+      [
+        'gpu ignoring memory',
+        { type: 'gpu.runtime' },
+        { gpu: 'a10', memory_mb: -5 },
+        { sku: 'gpu.runtime/a10', memoryMb: null },
+      ],
+      [
+        'volume fraction',
+        { type: 'volume.storage' },
+        { quantity: 0.25, size: undefined },
+        { sku: 'volume.storage', quantity: '0.25', size: null },
+      ],
       ['volume tiny exponent', { type: 'volume.storage' }, { quantity: 1e-7 }, { quantity: '0.0000001' }],
-      ['volume huge exponent', { type: 'volume.storage' }, { quantity: 1.5e21 }, { quantity: '1500000000000000000000' }],
+      [
+        'volume huge exponent',
+        { type: 'volume.storage' },
+        { quantity: 1.5e21 },
+        { quantity: '1500000000000000000000' },
+      ],
       ['volume 9 decimals', { type: 'volume.storage' }, { quantity: 3.123456789 }, { quantity: '3.123456789' }],
-      ['egress fra', { type: 'network.egress' }, { region: 'fra', quantity: 12345678901234 }, { sku: 'network.egress/eu', quantity: '12345678901234' }],
+      [
+        'egress fra',
+        { type: 'network.egress' },
+        { region: 'fra', quantity: 12345678901234 },
+        { sku: 'network.egress/eu', quantity: '12345678901234' },
+      ],
       ['egress bom', { type: 'network.egress' }, { region: 'bom' }, { sku: 'network.egress/in' }],
       ['egress syd', { type: 'network.egress' }, { region: 'syd' }, { sku: 'network.egress/apac' }],
       ['egress gru', { type: 'network.egress' }, { region: 'gru' }, { sku: 'network.egress/sa' }],
       ['egress jnb', { type: 'network.egress' }, { region: 'jnb' }, { sku: 'network.egress/af' }],
       ['egress iad', { type: 'network.egress' }, { region: 'iad' }, { sku: 'network.egress/na' }],
-      ['dedicated ip', { type: 'ip.dedicated' }, { resource: 'ip_9a1b', quantity: 3600 }, { sku: 'ip.dedicated', quantity: '3600' }],
-      ['dedicated ip, largest safe count', { type: 'ip.dedicated' }, { quantity: Number.MAX_SAFE_INTEGER }, { quantity: '9007199254740991' }],
+      [
+        'dedicated ip',
+        { type: 'ip.dedicated' },
+        { resource: 'ip_9a1b', quantity: 3600 },
+        { sku: 'ip.dedicated', quantity: '3600' },
+      ],
+      [
+        'dedicated ip, largest safe count',
+        { type: 'ip.dedicated' },
+        { quantity: Number.MAX_SAFE_INTEGER },
+        { quantity: '9007199254740991' },
+      ],
       ['offset time', { time: '2026-11-21T10:15:00.123+02:00' }, {}, { time: Date.UTC(2026, 10, 21, 8, 15, 0, 123) }],
-      ['CloudEvents extensions', { datacontenttype: 'application/json', subject: 'm_3d8e91', traceparent: '00-abc-def-01' }, {}, { id: '0b6f3c1e-5d2a-4c1b-9e8f-2a7d3c4b5e6f' }],
+      [
+        'CloudEvents extensions',
+        { datacontenttype: 'application/json', subject: 'm_3d8e91', traceparent: '00-abc-def-01' },
+        {},
+        { id: '0b6f3c1e-5d2a-4c1b-9e8f-2a7d3c4b5e6f' },
+      ],
       ['non-ASCII resource', {}, { resource: 'vol_São_\u{1F680}' }, { resource: 'vol_São_\u{1F680}' }],
       ['another org', {}, { org: 'globex' }, { org: asValidatedOrg('globex') }],
     ])('when %s then it is accepted', (_name, top, data, expected) => {
@@ -110,7 +170,12 @@ describe('validateEvent', () => {
       ['empty source', event({ source: '' }), ['source']],
       ['257-char source', event({ source: 's'.repeat(257) }), ['source'], 'must be 1 to 256 characters'],
       ['no type', event({ type: undefined }), ['type']],
-      ['unknown type', event({ type: 'machine.hours' }), ['type'], "unknown type 'machine.hours'; expected one of machine.runtime, gpu.runtime, volume.storage, network.egress, ip.dedicated"],
+      [
+        'unknown type',
+        event({ type: 'machine.hours' }),
+        ['type'],
+        "unknown type 'machine.hours'; expected one of machine.runtime, gpu.runtime, volume.storage, network.egress, ip.dedicated",
+      ],
       ['type of an inherited key', event({ type: 'constructor' }), ['type']],
       ['numeric type', event({ type: 1 }), ['type'], 'must be a string'],
       ['no time', event({ time: undefined }), ['time']],
@@ -135,28 +200,63 @@ describe('validateEvent', () => {
       ['no resource', event({}, { resource: undefined }), ['data.resource']],
       ['empty resource', event({}, { resource: '' }), ['data.resource']],
       ['no region', event({}, { region: undefined }), ['data.region']],
-      ['unknown region', event({}, { region: 'xyz' }), ['data.region'], "unknown region 'xyz'; expected one of ams, arn"],
+      [
+        'unknown region',
+        event({}, { region: 'xyz' }),
+        ['data.region'],
+        "unknown region 'xyz'; expected one of ams, arn",
+      ],
       ['uppercase region', event({}, { region: 'ORD' }), ['data.region']],
       ['no quantity', event({}, { quantity: undefined }), ['data.quantity'], 'is required'],
-      ['numeric-string quantity', event({}, { quantity: '60' }), ['data.quantity'], 'must be a JSON number, not a string'],
+      [
+        'numeric-string quantity',
+        event({}, { quantity: '60' }),
+        ['data.quantity'],
+        'must be a JSON number, not a string',
+      ],
       ['boolean quantity', event({}, { quantity: true }), ['data.quantity'], 'must be a number'],
       ['negative quantity', event({}, { quantity: -1 }), ['data.quantity'], 'must not be negative'],
       ['infinite quantity', event({}, { quantity: Infinity }), ['data.quantity'], 'must be finite'],
       ['NaN quantity', event({}, { quantity: NaN }), ['data.quantity'], 'must be finite'],
       ['fractional seconds', event({}, { quantity: 1.5 }), ['data.quantity'], "must be an integer for unit 'second'"],
-      ['fractional bytes', event({ type: 'network.egress' }, { quantity: 0.5 }), ['data.quantity'], "must be an integer for unit 'byte'"],
+      [
+        'fractional bytes',
+        event({ type: 'network.egress' }, { quantity: 0.5 }),
+        ['data.quantity'],
+        "must be an integer for unit 'byte'",
+      ],
       ['1.5e21 bytes', event({ type: 'network.egress' }, { quantity: 1.5e21 }), ['data.quantity'], 'too large'],
       ['1e21 seconds', event({}, { quantity: 1e21 }), ['data.quantity'], 'too large'],
-      ['10 decimals of storage', event({ type: 'volume.storage' }, { quantity: 0.0000000001 }), ['data.quantity'], 'at most 9 decimal places'],
-      ['5e-324 of storage', event({ type: 'volume.storage' }, { quantity: 5e-324 }), ['data.quantity'], 'at most 9 decimal places'],
+      [
+        '10 decimals of storage',
+        event({ type: 'volume.storage' }, { quantity: 0.0000000001 }),
+        ['data.quantity'],
+        'at most 9 decimal places',
+      ],
+      [
+        '5e-324 of storage',
+        event({ type: 'volume.storage' }, { quantity: 5e-324 }),
+        ['data.quantity'],
+        'at most 9 decimal places',
+      ],
       ['no size for a machine', event({}, { size: undefined }), ['data.size'], 'is required for machine.runtime'],
-      ['unknown size', event({}, { size: 'xx' }), ['data.size'], "unknown size 'xx'; expected one of shared-cpu-1x, shared-cpu-2x"],
+      [
+        'unknown size',
+        event({}, { size: 'xx' }),
+        ['data.size'],
+        "unknown size 'xx'; expected one of shared-cpu-1x, shared-cpu-2x",
+      ],
       ['numeric size', event({}, { size: 1 }), ['data.size'], 'must be a string'],
       ['negative memory', event({}, { memory_mb: -1 }), ['data.memory_mb'], 'must be an integer >= 0'],
       ['fractional memory', event({}, { memory_mb: 1.5 }), ['data.memory_mb']],
       ['numeric-string memory', event({}, { memory_mb: '512' }), ['data.memory_mb']],
       ['no gpu for a gpu', event({ type: 'gpu.runtime' }), ['data.gpu'], 'is required for gpu.runtime'],
-      ['unknown gpu', event({ type: 'gpu.runtime' }, { gpu: 'h100' }), ['data.gpu'], "unknown gpu 'h100'; expected one of a10, l40s, a100-40gb, a100-80gb"],
+      [
+        'unknown gpu',
+        event({ type: 'gpu.runtime' }, { gpu: 'h100' }),
+        ['data.gpu'],
+        "unknown gpu 'h100'; expected one of a10, l40s, a100-40gb, a100-80gb",
+      ],
     ];
 
     it('then the table is big enough to mean something', () => {
@@ -164,7 +264,12 @@ describe('validateEvent', () => {
     });
 
     // Every row gets four cells: with fewer, jest would hand the test a `done` callback instead.
-    const rows = cases.map(([name, raw, paths, message]): [string, unknown, string[], string] => [name, raw, paths, message ?? '']);
+    const rows = cases.map(([name, raw, paths, message]): [string, unknown, string[], string] => [
+      name,
+      raw,
+      paths,
+      message ?? '',
+    ]);
 
     it.each(rows)('when %s then exactly the expected paths are reported', (_name, raw, paths, message) => {
       const errors = faults(validateEvent(raw, ctx));
@@ -194,7 +299,13 @@ describe('validateEvent', () => {
 
     it('when the type is known then attribute faults join the others', () => {
       const raw = event({ time: iso(NOW + DAY) }, { size: 'xx', memory_mb: -1, quantity: 0.5, org: 'initech' });
-      expect(faults(validateEvent(raw, ctx)).map((f) => f.path)).toEqual(['time', 'data.org', 'data.quantity', 'data.size', 'data.memory_mb']);
+      expect(faults(validateEvent(raw, ctx)).map((f) => f.path)).toEqual([
+        'time',
+        'data.org',
+        'data.quantity',
+        'data.size',
+        'data.memory_mb',
+      ]);
     });
 
     it('when the type is unknown then the quantity is still checked on its own terms', () => {

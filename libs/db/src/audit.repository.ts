@@ -3,7 +3,14 @@ import type { Pool, PoolClient } from 'pg';
 import { PG_POOL } from './pool';
 import type { OrgId } from '@metering/domain';
 
-export type AuditAction = 'membership.put' | 'membership.delete' | 'token.issue' | 'token.revoke' | 'host.create' | 'host.revoke' | 'organization.create';
+export type AuditAction =
+  | 'membership.put'
+  | 'membership.delete'
+  | 'token.issue'
+  | 'token.revoke'
+  | 'host.create'
+  | 'host.revoke'
+  | 'organization.create';
 
 export interface AuditEntry {
   org: string | null;

@@ -40,7 +40,9 @@ export class BillingRepository {
   }
 
   async closedPeriods(db: Queryable = this.pool): Promise<Period[]> {
-    const { rows } = await db.query<{ period: Period }>(`SELECT to_char(period, 'YYYY-MM') AS period FROM period_closes ORDER BY period`);
+    const { rows } = await db.query<{ period: Period }>(
+      `SELECT to_char(period, 'YYYY-MM') AS period FROM period_closes ORDER BY period`,
+    );
     return rows.map((r) => r.period);
   }
 
@@ -57,7 +59,12 @@ export class BillingRepository {
     return this.billableUsageWhere(db, period, book, null);
   }
 
-  private async billableUsageWhere(db: Queryable, period: Period, book: PriceBook, org: OrgId | null): Promise<BillableUsage> {
+  private async billableUsageWhere(
+    db: Queryable,
+    period: Period,
+    book: PriceBook,
+    org: OrgId | null,
+  ): Promise<BillableUsage> {
     const usage: BillableUsage = { projected: new Map(), billed: new Map() };
     for (const p of [period, ...(await this.periodsWithLateUsage(db, period, org))]) {
       merge(usage.projected, await this.projectedWhere(db, p, book, org));
@@ -90,7 +97,8 @@ export class BillingRepository {
     const split = new Set<string>();
     for (const r of rows) {
       const spans = book.spans(r.sku, from, to);
-      if (spans.length === 1) push(byOrg, r.org, { sku: r.sku, usagePeriod: period, unitPrice: spans[0]!.unitPrice, quantity: r.quantity });
+      if (spans.length === 1)
+        push(byOrg, r.org, { sku: r.sku, usagePeriod: period, unitPrice: spans[0]!.unitPrice, quantity: r.quantity });
       else split.add(r.sku);
     }
     for (const sku of split) {
@@ -98,9 +106,12 @@ export class BillingRepository {
         const part = await db.query<{ org: OrgId; quantity: string }>(
           `SELECT org, sum(quantity)::text AS quantity FROM usage_hourly
             WHERE sku = $1 AND hour >= $2 AND hour < $3 ${org !== null ? 'AND org = $4' : ''} GROUP BY org`,
-          org !== null ? [sku, new Date(span.from), new Date(span.to), org] : [sku, new Date(span.from), new Date(span.to)],
+          org !== null
+            ? [sku, new Date(span.from), new Date(span.to), org]
+            : [sku, new Date(span.from), new Date(span.to)],
         );
-        for (const r of part.rows) push(byOrg, r.org, { sku, usagePeriod: period, unitPrice: span.unitPrice, quantity: r.quantity });
+        for (const r of part.rows)
+          push(byOrg, r.org, { sku, usagePeriod: period, unitPrice: span.unitPrice, quantity: r.quantity });
       }
     }
     return byOrg;
@@ -121,7 +132,8 @@ export class BillingRepository {
       org !== null ? [periodDate(period), org] : [periodDate(period)],
     );
     const byOrg: UsageByOrg = new Map();
-    for (const r of rows) push(byOrg, r.org, { sku: r.sku, usagePeriod: period, unitPrice: r.unit_price, quantity: r.quantity });
+    for (const r of rows)
+      push(byOrg, r.org, { sku: r.sku, usagePeriod: period, unitPrice: r.unit_price, quantity: r.quantity });
     return byOrg;
   }
 

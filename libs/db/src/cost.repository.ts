@@ -110,9 +110,14 @@ export class CostRepository {
     }
     const source = await this.source(org, q, { param, orgP, from, to });
     const keys = q.groupBy;
-    const aKeys = keys.filter((k) => k !== 'sku').map((k) => `, u.${k}`).join('');
+    const aKeys = keys
+      .filter((k) => k !== 'sku')
+      .map((k) => `, u.${k}`)
+      .join('');
     const cKeys = keys.map((k) => `, a.${k}`).join('');
-    const order = [...(q.order === 'amount' ? ['c.amount DESC'] : []), 'c.start', ...keys.map((k) => `c.${k}`)].join(', ');
+    const order = [...(q.order === 'amount' ? ['c.amount DESC'] : []), 'c.start', ...keys.map((k) => `c.${k}`)].join(
+      ', ',
+    );
     const limit = q.limit === null ? '' : ` LIMIT ${param(q.limit, 'int')}`;
     // Pricing happens after summing: usage is first summed per key, SKU and price segment (the
     // stretches between the instants inside the range where any price changes, so one price
@@ -172,9 +177,14 @@ export class CostRepository {
    * rest reads the projection itself. Not when a price changes inside one of those days: a
    * day's sum could then not be priced as one.
    */
-  private async source(org: OrgId, q: CostQuery, p: { param: (v: unknown, type: string) => string; orgP: string; from: string; to: string }): Promise<string> {
+  private async source(
+    org: OrgId,
+    q: CostQuery,
+    p: { param: (v: unknown, type: string) => string; orgP: string; from: string; to: string },
+  ): Promise<string> {
     const table = costTable(q);
-    const span = table === 'usage_resource_hourly' && q.granularity === 'total' ? closedDays(q.from, q.to, Date.now()) : null;
+    const span =
+      table === 'usage_resource_hourly' && q.granularity === 'total' ? closedDays(q.from, q.to, Date.now()) : null;
     if (!span || (await this.priceChangesInside(span))) return table;
     await this.days.refresh(org, span);
     const first = p.param(span.first.toISOString(), 'timestamptz');

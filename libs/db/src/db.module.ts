@@ -1,4 +1,12 @@
-import { DynamicModule, Global, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Pool, PoolConfig } from 'pg';
 import { AuditRepository } from './audit.repository';
 import { BillingLock } from './billing-lock';
@@ -59,6 +67,23 @@ export class DbModule {
       CostRepository,
       TimeZoneRepository,
     ];
-    return { module: DbModule, providers, exports: [PG_POOL, IdentityRepository, UsageRepository, PriceRepository, ProjectionStore, BillingRepository, DocumentsRepository, OutboxRepository, BillingLock, AuditRepository, CostRepository, TimeZoneRepository] };
+    return {
+      module: DbModule,
+      providers,
+      exports: [
+        PG_POOL,
+        IdentityRepository,
+        UsageRepository,
+        PriceRepository,
+        ProjectionStore,
+        BillingRepository,
+        DocumentsRepository,
+        OutboxRepository,
+        BillingLock,
+        AuditRepository,
+        CostRepository,
+        TimeZoneRepository,
+      ],
+    };
   }
 }

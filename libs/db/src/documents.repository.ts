@@ -40,14 +40,19 @@ export class DocumentsRepository {
 
   /** The next number of the shared gapless sequence, not yet taken. Row-locks the counter until the transaction ends. */
   async firstFreeNumber(db: Queryable): Promise<bigint> {
-    const { rows } = await db.query<{ next: string }>('SELECT (last + 1)::text AS next FROM document_counter FOR UPDATE');
+    const { rows } = await db.query<{ next: string }>(
+      'SELECT (last + 1)::text AS next FROM document_counter FOR UPDATE',
+    );
     return BigInt(rows[0]!.next);
   }
 
   /** Takes the `n` numbers from `first` on; refuses if `first` is no longer the first free one (someone took numbers meanwhile). */
   async takeNumbers(db: Queryable, first: bigint, n: number): Promise<void> {
     if (n === 0) return;
-    const { rowCount } = await db.query('UPDATE document_counter SET last = last + $2 WHERE last = $1', [(first - 1n).toString(), n]);
+    const { rowCount } = await db.query('UPDATE document_counter SET last = last + $2 WHERE last = $1', [
+      (first - 1n).toString(),
+      n,
+    ]);
     if (rowCount !== 1) throw new Error(`document numbers from ${first} were taken meanwhile`);
   }
 
@@ -57,7 +62,15 @@ export class DocumentsRepository {
       `INSERT INTO invoices (number, seq, org, period, currency, issued_at, total, content_hash)
        SELECT n, s, o, (p || '-01')::date, 'USD', t, tot, h
          FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::numeric[], $7::text[]) AS x(n, s, o, p, t, tot, h)`,
-      [docs.map((d) => d.number), docs.map((d) => d.seq.toString()), docs.map((d) => d.org), docs.map((d) => d.period), docs.map((d) => d.issued_at), docs.map((d) => d.total), docs.map((d) => d.content_hash)],
+      [
+        docs.map((d) => d.number),
+        docs.map((d) => d.seq.toString()),
+        docs.map((d) => d.org),
+        docs.map((d) => d.period),
+        docs.map((d) => d.issued_at),
+        docs.map((d) => d.total),
+        docs.map((d) => d.content_hash),
+      ],
     );
     await this.insertLines(db, 'invoice_lines', 'invoice_number', docs);
   }
@@ -71,8 +84,24 @@ export class DocumentsRepository {
     await this.insertLines(db, 'credit_note_lines', 'credit_note_number', [doc]);
   }
 
-  private async insertLines(db: Queryable, table: string, owner: string, docs: readonly IssuedDocument[]): Promise<void> {
-    const c = { owner: [] as string[], no: [] as number[], kind: [] as string[], sku: [] as string[], period: [] as string[], qty: [] as string[], unit: [] as string[], price: [] as string[], amount: [] as string[], desc: [] as string[] };
+  private async insertLines(
+    db: Queryable,
+    table: string,
+    owner: string,
+    docs: readonly IssuedDocument[],
+  ): Promise<void> {
+    const c = {
+      owner: [] as string[],
+      no: [] as number[],
+      kind: [] as string[],
+      sku: [] as string[],
+      period: [] as string[],
+      qty: [] as string[],
+      unit: [] as string[],
+      price: [] as string[],
+      amount: [] as string[],
+      desc: [] as string[],
+    };
     for (const d of docs) {
       d.lines.forEach((l, i) => {
         c.owner.push(d.number);
@@ -95,12 +124,18 @@ export class DocumentsRepository {
   }
 
   async recordClose(db: Queryable, period: Period, positions: ClosePositions, invoices: number): Promise<void> {
-    await db.query('INSERT INTO period_closes (period, positions, invoices) VALUES ($1, $2, $3)', [`${period}-01`, JSON.stringify(positions), invoices]);
+    await db.query('INSERT INTO period_closes (period, positions, invoices) VALUES ($1, $2, $3)', [
+      `${period}-01`,
+      JSON.stringify(positions),
+      invoices,
+    ]);
   }
 
   /** Every close, in the order they happened. Operator-wide. */
   async closes(db: Queryable = this.pool): Promise<RecordedClose[]> {
-    const { rows } = await db.query<RecordedClose>(`SELECT to_char(period, 'YYYY-MM') AS period, positions FROM period_closes ORDER BY closed_at, period`);
+    const { rows } = await db.query<RecordedClose>(
+      `SELECT to_char(period, 'YYYY-MM') AS period, positions FROM period_closes ORDER BY closed_at, period`,
+    );
     return rows;
   }
 
@@ -116,12 +151,26 @@ export class DocumentsRepository {
   }
 
   /** The invoices of `period` as issued (without lines), keyed by organization: what verify compares with. Operator-wide. */
-  async issuedInvoices(period: Period, db: Queryable = this.pool): Promise<Map<OrgId, Omit<IssuedDocument, 'lines' | 'currency' | 'total' | 'period'>>> {
+  async issuedInvoices(
+    period: Period,
+    db: Queryable = this.pool,
+  ): Promise<Map<OrgId, Omit<IssuedDocument, 'lines' | 'currency' | 'total' | 'period'>>> {
     const { rows } = await db.query<{ number: string; seq: string; org: OrgId; content_hash: string; issued_at: Date }>(
       `SELECT number, seq::text, org, content_hash, issued_at FROM invoices WHERE period = $1`,
       [`${period}-01`],
     );
-    return new Map(rows.map((r) => [r.org, { number: r.number, seq: BigInt(r.seq), org: r.org, content_hash: r.content_hash, issued_at: r.issued_at.toISOString() }]));
+    return new Map(
+      rows.map((r) => [
+        r.org,
+        {
+          number: r.number,
+          seq: BigInt(r.seq),
+          org: r.org,
+          content_hash: r.content_hash,
+          issued_at: r.issued_at.toISOString(),
+        },
+      ]),
+    );
   }
 
   /** An invoice of `org` by number: a member's read, null for another organization's. */
@@ -144,7 +193,10 @@ export class DocumentsRepository {
       org !== null ? [number, org] : [number],
     );
     if (!rows[0]) return null;
-    const lines = await db.query<InvoiceLine>(`SELECT ${LINE_COLS} FROM invoice_lines WHERE invoice_number = $1 ORDER BY line_no`, [number]);
+    const lines = await db.query<InvoiceLine>(
+      `SELECT ${LINE_COLS} FROM invoice_lines WHERE invoice_number = $1 ORDER BY line_no`,
+      [number],
+    );
     return { ...rows[0], lines: lines.rows };
   }
 
@@ -178,7 +230,10 @@ export class DocumentsRepository {
       org !== null ? [number, org] : [number],
     );
     if (!rows[0]) return null;
-    const lines = await this.pool.query<InvoiceLine>(`SELECT ${LINE_COLS} FROM credit_note_lines WHERE credit_note_number = $1 ORDER BY line_no`, [number]);
+    const lines = await this.pool.query<InvoiceLine>(
+      `SELECT ${LINE_COLS} FROM credit_note_lines WHERE credit_note_number = $1 ORDER BY line_no`,
+      [number],
+    );
     return { ...(rows[0] as CreditNoteView), lines: lines.rows };
   }
 

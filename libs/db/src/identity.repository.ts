@@ -43,7 +43,12 @@ export class IdentityRepository {
   /** The principal a bearer token stands for, or null when it is unknown or revoked. */
   async authenticate(token: string): Promise<Principal | null> {
     const { rows } = await this.pool.query<{
-      id: string; kind: 'host' | 'member'; host_id: string | null; org: string | null; email: string | null; role: Role | null;
+      id: string;
+      kind: 'host' | 'member';
+      host_id: string | null;
+      org: string | null;
+      email: string | null;
+      role: Role | null;
     }>({
       // Every request asks this: a prepared statement per connection skips the parse and plan.
       name: 'authenticate-token',
@@ -87,7 +92,10 @@ export class IdentityRepository {
 
   /** Those of `slugs` that are organizations. */
   async existingOrganizations(slugs: string[]): Promise<string[]> {
-    const { rows } = await this.pool.query<{ slug: string }>('SELECT slug FROM organizations WHERE slug = ANY($1::text[])', [slugs]);
+    const { rows } = await this.pool.query<{ slug: string }>(
+      'SELECT slug FROM organizations WHERE slug = ANY($1::text[])',
+      [slugs],
+    );
     return rows.map((r) => r.slug);
   }
 
@@ -111,7 +119,12 @@ export class IdentityRepository {
     const token = newToken('mh');
     await withTransaction(this.pool, async (client) => {
       await client.query('INSERT INTO hosts (id, name) VALUES ($1, $2)', [id, name]);
-      await client.query(`INSERT INTO tokens (id, hash, kind, host_id, name) VALUES ($1, $2, 'host', $3, $4)`, [newId('tok'), hashToken(token), id, name]);
+      await client.query(`INSERT INTO tokens (id, hash, kind, host_id, name) VALUES ($1, $2, 'host', $3, $4)`, [
+        newId('tok'),
+        hashToken(token),
+        id,
+        name,
+      ]);
       await audit(client, { org: null, actor, action: 'host.create', subject: id, details: { name } });
     });
     return { id, name, token };
@@ -120,7 +133,10 @@ export class IdentityRepository {
   /** Revokes a host and so every token it holds, at once. False when no such live host. */
   async revokeHost(id: string, actor: string): Promise<boolean> {
     return withTransaction(this.pool, async (client) => {
-      const { rowCount } = await client.query('UPDATE hosts SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+      const { rowCount } = await client.query(
+        'UPDATE hosts SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL',
+        [id],
+      );
       if (rowCount === 1) await audit(client, { org: null, actor, action: 'host.revoke', subject: id });
       return rowCount === 1;
     });
@@ -151,13 +167,28 @@ export class IdentityRepository {
   /** Removes a membership; its tokens go with it (and stop working at once). */
   async deleteMembership(org: OrgId, email: string, actor: string): Promise<boolean> {
     return withTransaction(this.pool, async (client) => {
-      const { rowCount } = await client.query('DELETE FROM memberships WHERE org = $1 AND email = $2', [org, email.toLowerCase()]);
-      if (rowCount === 1) await audit(client, { org, actor, action: 'membership.delete', subject: email.toLowerCase(), details: { tokens: 'deleted with it' } });
+      const { rowCount } = await client.query('DELETE FROM memberships WHERE org = $1 AND email = $2', [
+        org,
+        email.toLowerCase(),
+      ]);
+      if (rowCount === 1)
+        await audit(client, {
+          org,
+          actor,
+          action: 'membership.delete',
+          subject: email.toLowerCase(),
+          details: { tokens: 'deleted with it' },
+        });
       return rowCount === 1;
     });
   }
 
-  async issueMemberToken(org: OrgId, email: string, name: string, actor: string): Promise<{ id: string; token: string; role: Role }> {
+  async issueMemberToken(
+    org: OrgId,
+    email: string,
+    name: string,
+    actor: string,
+  ): Promise<{ id: string; token: string; role: Role }> {
     const token = newToken('mm');
     const id = newId('tok');
     try {
@@ -167,11 +198,18 @@ export class IdentityRepository {
            SELECT m.role FROM t JOIN memberships m USING (org, email)`,
           [id, hashToken(token), org, email.toLowerCase(), name],
         );
-        await audit(client, { org, actor, action: 'token.issue', subject: id, details: { email: email.toLowerCase(), name } });
+        await audit(client, {
+          org,
+          actor,
+          action: 'token.issue',
+          subject: id,
+          details: { email: email.toLowerCase(), name },
+        });
         return { id, token, role: rows[0]!.role };
       });
     } catch (e) {
-      if (pgCode(e) === FOREIGN_KEY_VIOLATION) throw new MissingError(`'${email}' is not a member of this organization`);
+      if (pgCode(e) === FOREIGN_KEY_VIOLATION)
+        throw new MissingError(`'${email}' is not a member of this organization`);
       throw e;
     }
   }
@@ -188,8 +226,16 @@ export class IdentityRepository {
   }
 
   /** Member tokens of an organization (never their values), for its admins. */
-  async listMemberTokens(org: OrgId): Promise<{ id: string; email: string; name: string; created_at: string; revoked_at: string | null }[]> {
-    const { rows } = await this.pool.query<{ id: string; email: string; name: string; created_at: string; revoked_at: string | null }>(
+  async listMemberTokens(
+    org: OrgId,
+  ): Promise<{ id: string; email: string; name: string; created_at: string; revoked_at: string | null }[]> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      email: string;
+      name: string;
+      created_at: string;
+      revoked_at: string | null;
+    }>(
       `SELECT id, email, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
               to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
          FROM tokens WHERE kind = 'member' AND org = $1 ORDER BY created_at, id`,

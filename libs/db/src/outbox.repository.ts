@@ -24,7 +24,12 @@ export class OutboxRepository {
     if (rows.length === 0) return;
     await db.query(
       `INSERT INTO outbox (topic, key, value, headers) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])`,
-      [rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => JSON.stringify(r.headers))],
+      [
+        rows.map((r) => r.topic),
+        rows.map((r) => r.key),
+        rows.map((r) => r.value),
+        rows.map((r) => JSON.stringify(r.headers)),
+      ],
     );
   }
 

@@ -17,7 +17,12 @@ export async function priceEntries(db: Queryable): Promise<PriceEntry[]> {
   const { rows } = await db.query<{ sku: string; unit: string; unit_price: string; effective_from: Date }>(
     'SELECT sku, unit, unit_price::text, effective_from FROM prices',
   );
-  return rows.map((r) => ({ sku: r.sku, unit: r.unit, unitPrice: r.unit_price, effectiveFrom: r.effective_from.getTime() }));
+  return rows.map((r) => ({
+    sku: r.sku,
+    unit: r.unit,
+    unitPrice: r.unit_price,
+    effectiveFrom: r.effective_from.getTime(),
+  }));
 }
 
 /** The effective-dated price book. Prices are public to every signed-in caller. */
@@ -46,7 +51,12 @@ export class PriceRepository {
     await withTransaction(this.pool, async (client) => {
       await client.query('TRUNCATE prices');
       for (const e of entries) {
-        await client.query('INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ($1, $2, $3, $4)', [e.sku, e.unit, e.unitPrice, new Date(e.effectiveFrom)]);
+        await client.query('INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ($1, $2, $3, $4)', [
+          e.sku,
+          e.unit,
+          e.unitPrice,
+          new Date(e.effectiveFrom),
+        ]);
       }
     });
   }

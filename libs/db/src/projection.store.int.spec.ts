@@ -20,15 +20,23 @@ const e = (id: string, quantity = 1, source = 'host/a', resource = 'm_1'): FoldI
 });
 
 /** A batch of these events at consecutive offsets from `first`, and its fold. */
-function batch(first: number, events: FoldInput[]): [KeyedBatch, (fresh: Int32Array) => ReturnType<typeof foldColumns>] {
+function batch(
+  first: number,
+  events: FoldInput[],
+): [KeyedBatch, (fresh: Int32Array) => ReturnType<typeof foldColumns>] {
   const columns = UsageColumns.of(events);
-  const keyed = { offsets: events.map((_, i) => first + i), keys: columns, firstOffset: BigInt(first), nextOffset: BigInt(first + events.length) };
+  const keyed = {
+    offsets: events.map((_, i) => first + i),
+    keys: columns,
+    firstOffset: BigInt(first),
+    nextOffset: BigInt(first + events.length),
+  };
   return [keyed, (fresh) => foldColumns(columns, fresh)];
 }
 
 /** Resolves once `check` holds, polling; rejects after `ms`. */
 async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !(await check()); ) {
+  for (const end = Date.now() + ms; !(await check());) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -110,7 +118,10 @@ describe('ProjectionStore.applyBatch (real Postgres)', () => {
   it('given two stores applying the same batch at once (a rebalance zombie), then it is applied once', async () => {
     const other = new ProjectionStore(createPool(db.url, { max: 2 }));
     const events = Array.from({ length: 500 }, (_, i) => e(String(i), 2, 'host/a', `m_${i % 7}`));
-    const results = await Promise.all([store.applyBatch(pos(), ...batch(0, events)), other.applyBatch(pos(), ...batch(0, events))]);
+    const results = await Promise.all([
+      store.applyBatch(pos(), ...batch(0, events)),
+      other.applyBatch(pos(), ...batch(0, events)),
+    ]);
     expect(results.map((r) => (r.status === 'applied' ? r.fresh : -1)).sort()).toEqual([0, 500]);
     expect((await projected(db.pool)).hourly).toEqual([{ quantity: '1000', events: '500' }]);
     await (other as unknown as { pool: Pool }).pool.end();
@@ -119,11 +130,19 @@ describe('ProjectionStore.applyBatch (real Postgres)', () => {
   it('given the same events in two partitions applied at once, then they count once (the seen index decides)', async () => {
     const other = new ProjectionStore(createPool(db.url, { max: 2 }));
     const events = Array.from({ length: 2000 }, (_, i) => e(String(i), 1));
-    const results = await Promise.all([store.applyBatch(pos(1), ...batch(0, events)), other.applyBatch(pos(2), ...batch(0, events))]);
+    const results = await Promise.all([
+      store.applyBatch(pos(1), ...batch(0, events)),
+      other.applyBatch(pos(2), ...batch(0, events)),
+    ]);
     const fresh = results.map((r) => (r.status === 'applied' ? r.fresh : -1));
     expect(fresh[0]! + fresh[1]!).toBe(2000);
     expect((await projected(db.pool)).hourly).toEqual([{ quantity: '2000', events: '2000' }]);
-    expect(await store.storedOffsets('g', 'usage')).toEqual(new Map([[1, 2000n], [2, 2000n]]));
+    expect(await store.storedOffsets('g', 'usage')).toEqual(
+      new Map([
+        [1, 2000n],
+        [2, 2000n],
+      ]),
+    );
     await (other as unknown as { pool: Pool }).pool.end();
   });
 
@@ -156,7 +175,12 @@ describe('ProjectionStore.applyBatch (real Postgres)', () => {
       monthly: [{ quantity: '8', events: '3' }],
     });
     expect((await db.pool.query('SELECT count(*)::int AS n FROM seen_events')).rows).toEqual([{ n: 3 }]);
-    expect(await store.storedOffsets('g', 'usage')).toEqual(new Map([[1, 2n], [2, 2n]]));
+    expect(await store.storedOffsets('g', 'usage')).toEqual(
+      new Map([
+        [1, 2n],
+        [2, 2n],
+      ]),
+    );
     await (other as unknown as { pool: Pool }).pool.end();
   });
 
@@ -166,7 +190,11 @@ describe('ProjectionStore.applyBatch (real Postgres)', () => {
     const old = { ...e('old'), time: now - 40 * 86_400_000 };
     await store.applyBatch(pos(), ...batch(0, [old, e('new')]));
     const parts = async () =>
-      (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'seen_events'::regclass`)).rows[0]!.n;
+      (
+        await db.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'seen_events'::regclass`,
+        )
+      ).rows[0]!.n;
     const before = await parts();
     expect(await store.dropExpiredSeen(now)).toBeGreaterThanOrEqual(1);
     expect(await parts()).toBeLessThan(before);

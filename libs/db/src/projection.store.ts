@@ -50,7 +50,11 @@ export function utcDay(ms: number): string {
 }
 
 /** Where a consumer group's folds stand, per partition of `topic`: the next offset each resumes from (absent = never folded). */
-export async function storedPositions(db: Pick<Pool, 'query'>, group: string, topic: string): Promise<Map<number, bigint>> {
+export async function storedPositions(
+  db: Pick<Pool, 'query'>,
+  group: string,
+  topic: string,
+): Promise<Map<number, bigint>> {
   const { rows } = await db.query<{ partition: number; next_offset: string }>(
     'SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = $1 AND topic = $2',
     [group, topic],
@@ -83,7 +87,11 @@ export class ProjectionStore {
   }
 
   /** @param fold turns the events that are new (their indexes) into projection rows; a rerun calls it again */
-  async applyBatch(pos: PartitionPosition, batch: KeyedBatch, fold: (fresh: Int32Array) => UsageFold): Promise<BatchOutcome> {
+  async applyBatch(
+    pos: PartitionPosition,
+    batch: KeyedBatch,
+    fold: (fresh: Int32Array) => UsageFold,
+  ): Promise<BatchOutcome> {
     if (this.tables.seenPartitioned) await this.ensureDays(batch.keys.days);
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
@@ -109,13 +117,18 @@ export class ProjectionStore {
 
   /** Drops seen-id partitions older than the dedup window (35 days of accepted lateness + 1). */
   async dropExpiredSeen(now: number, keepDays = 36): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT drop_seen_partitions($1::date) AS n', [utcDay(now - keepDays * DAY_MS)]);
+    const { rows } = await this.pool.query<{ n: number }>('SELECT drop_seen_partitions($1::date) AS n', [
+      utcDay(now - keepDays * DAY_MS),
+    ]);
     this.knownDays.clear();
     return rows[0]?.n ?? 0;
   }
 
   async ensureSeenWindow(now: number, keepDays = 36): Promise<void> {
-    await this.pool.query('SELECT ensure_seen_partitions($1::date, $2::date)', [utcDay(now - keepDays * DAY_MS), utcDay(now + DAY_MS)]);
+    await this.pool.query('SELECT ensure_seen_partitions($1::date, $2::date)', [
+      utcDay(now - keepDays * DAY_MS),
+      utcDay(now + DAY_MS),
+    ]);
     this.knownDays.clear();
   }
 
@@ -153,7 +166,12 @@ export class ProjectionStore {
   }
 
   /** The batch's one transaction (see the class); the caller rolls back if it throws. */
-  private async applyOnce(client: PoolClient, pos: PartitionPosition, batch: KeyedBatch, fold: (fresh: Int32Array) => UsageFold): Promise<BatchOutcome> {
+  private async applyOnce(
+    client: PoolClient,
+    pos: PartitionPosition,
+    batch: KeyedBatch,
+    fold: (fresh: Int32Array) => UsageFold,
+  ): Promise<BatchOutcome> {
     // Generic plans: planned for the arrays' real lengths, the per-key probes of recordSeen
     // cost enough to be JIT-compiled, which takes longer than running them.
     await client.query('BEGIN; SET LOCAL plan_cache_mode = force_generic_plan');
@@ -172,9 +190,19 @@ export class ProjectionStore {
     const start = Number(from);
     while (skip < count && batch.offsets[skip]! < start) skip++;
     const fresh = await this.recordSeen(client, batch.keys, skip, count);
-    await client.query({ name: `project:${this.tables.hourly}`, text: this.projectSql, values: projectionValues(fold(fresh), pos, batch.nextOffset) });
+    await client.query({
+      name: `project:${this.tables.hourly}`,
+      text: this.projectSql,
+      values: projectionValues(fold(fresh), pos, batch.nextOffset),
+    });
     await client.query('COMMIT');
-    return { status: 'applied', fresh: fresh.length, duplicates: count - skip - fresh.length, alreadyApplied: skip, nextOffset: batch.nextOffset };
+    return {
+      status: 'applied',
+      fresh: fresh.length,
+      duplicates: count - skip - fresh.length,
+      alreadyApplied: skip,
+      nextOffset: batch.nextOffset,
+    };
   }
 
   /**
@@ -234,7 +262,11 @@ export class ProjectionStore {
   private seenTable(day: number): string {
     let table = this.seenTables.get(day);
     if (table === undefined) {
-      table = checked(this.tables.seenPartitioned ? `${this.tables.seen}_${utcDay(day * DAY_MS).replaceAll('-', '')}` : this.tables.seen);
+      table = checked(
+        this.tables.seenPartitioned
+          ? `${this.tables.seen}_${utcDay(day * DAY_MS).replaceAll('-', '')}`
+          : this.tables.seen,
+      );
       this.seenTables.set(day, table);
     }
     return table;
@@ -245,9 +277,25 @@ function projectionValues(rows: UsageFold, pos: PartitionPosition, nextOffset: b
   const h = rows.hourly;
   const r = rows.resources;
   return [
-    h.map((b) => b.org), timestampsOf(h), h.map((b) => b.sku), h.map((b) => b.app), h.map((b) => b.region), h.map((b) => b.quantity), h.map((b) => b.events),
-    r.map((b) => b.org), timestampsOf(r), r.map((b) => b.sku), r.map((b) => b.app), r.map((b) => b.region), r.map((b) => b.resource), r.map((b) => b.quantity), r.map((b) => b.events),
-    nextOffset.toString(), pos.group, pos.topic, pos.partition,
+    h.map((b) => b.org),
+    timestampsOf(h),
+    h.map((b) => b.sku),
+    h.map((b) => b.app),
+    h.map((b) => b.region),
+    h.map((b) => b.quantity),
+    h.map((b) => b.events),
+    r.map((b) => b.org),
+    timestampsOf(r),
+    r.map((b) => b.sku),
+    r.map((b) => b.app),
+    r.map((b) => b.region),
+    r.map((b) => b.resource),
+    r.map((b) => b.quantity),
+    r.map((b) => b.events),
+    nextOffset.toString(),
+    pos.group,
+    pos.topic,
+    pos.partition,
   ];
 }
 

@@ -89,7 +89,11 @@ export class RebuildStore {
    * ones, held still meanwhile) and resolve; if afterwards the rebuild's positions differ from
    * them, nothing is swapped.
    */
-  async swap(live: { group: string; topic: string }, rebuildGroup: string, catchUp: (targets: Map<number, bigint>) => Promise<void>): Promise<SwapReport> {
+  async swap(
+    live: { group: string; topic: string },
+    rebuildGroup: string,
+    catchUp: (targets: Map<number, bigint>) => Promise<void>,
+  ): Promise<SwapReport> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');

@@ -6,7 +6,12 @@ import { PG_POOL } from './pool';
 const KEPT_ZONES = 2000;
 
 function isUnknownZone(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '22023' && /time zone/.test(String((e as { message?: unknown }).message));
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { code?: unknown }).code === '22023' &&
+    /time zone/.test(String((e as { message?: unknown }).message))
+  );
 }
 
 /** Time zones as Postgres knows them: the reads cut days and months in them. */

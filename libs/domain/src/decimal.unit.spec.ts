@@ -49,7 +49,9 @@ describe('Dec sums', () => {
 
   it('given sums beyond float precision when added then no digit is lost', () => {
     expect(Dec.of('9007199254740991').add(Dec.of('1')).toString()).toBe('9007199254740992');
-    expect(Dec.of('1500000000000000000000').add(Dec.of('0.000000001')).toString()).toBe('1500000000000000000000.000000001');
+    expect(Dec.of('1500000000000000000000').add(Dec.of('0.000000001')).toString()).toBe(
+      '1500000000000000000000.000000001',
+    );
     expect(Dec.of('0.999999999').add(Dec.of('0.000000001')).toString()).toBe('1');
   });
 

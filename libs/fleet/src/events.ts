@@ -37,9 +37,12 @@ export function hourEvents(m: Machine, hourStart: number): HostEvent[] {
     time,
     data: { ...base, ...data },
   });
-  const out = [ev('run', 'machine.runtime', { resource: m.id, size: m.size, memory_mb: m.memoryMb, quantity: running })];
+  const out = [
+    ev('run', 'machine.runtime', { resource: m.id, size: m.size, memory_mb: m.memoryMb, quantity: running }),
+  ];
   if (m.gpu) out.push(ev('gpu', 'gpu.runtime', { resource: m.id, gpu: m.gpu, quantity: running }));
-  if (m.volumeGb) out.push(ev('vol', 'volume.storage', { resource: `vol_${m.id.slice(2)}`, quantity: m.volumeGb * 3600 }));
+  if (m.volumeGb)
+    out.push(ev('vol', 'volume.storage', { resource: `vol_${m.id.slice(2)}`, quantity: m.volumeGb * 3600 }));
   if (m.dedicatedIp) out.push(ev('ip', 'ip.dedicated', { resource: `ip_${m.id.slice(2)}`, quantity: 3600 }));
   const egress = Math.floor(m.egressPerHour * m.duty * (0.5 + rnd()));
   if (egress > 0) out.push(ev('egress', 'network.egress', { resource: m.id, quantity: egress }));

@@ -25,8 +25,15 @@ export interface FleetOptions {
 }
 
 const SIZES: readonly (readonly [string, number])[] = [
-  ['shared-cpu-1x', 40], ['shared-cpu-2x', 20], ['shared-cpu-4x', 10], ['shared-cpu-8x', 4],
-  ['performance-1x', 10], ['performance-2x', 8], ['performance-4x', 5], ['performance-8x', 2], ['performance-16x', 1],
+  ['shared-cpu-1x', 40],
+  ['shared-cpu-2x', 20],
+  ['shared-cpu-4x', 10],
+  ['shared-cpu-8x', 4],
+  ['performance-1x', 10],
+  ['performance-2x', 8],
+  ['performance-4x', 5],
+  ['performance-8x', 2],
+  ['performance-16x', 1],
 ];
 const MEMORY: Record<string, number> = { shared: 256, performance: 2048 };
 const GPUS = ['a10', 'l40s', 'a100-40gb', 'a100-80gb'] as const;
@@ -47,7 +54,13 @@ export function simulateFleet({ machines, orgs, seed = 42 }: FleetOptions): Mach
   const orgWeights = orgs.map((o, i) => [o, 1 / (i + 1)] as const);
   const out: Machine[] = [];
   for (let i = 0; i < machines; i++) {
-    const continent = i < continents.length ? continents[i]! : weighted(rnd, continents.map((c) => [c, CONTINENT_WEIGHT[c] ?? 1] as const));
+    const continent =
+      i < continents.length
+        ? continents[i]!
+        : weighted(
+            rnd,
+            continents.map((c) => [c, CONTINENT_WEIGHT[c] ?? 1] as const),
+          );
     const size = weighted(rnd, SIZES);
     const gpu = size.startsWith('performance') && rnd() < 0.04 ? pick(rnd, GPUS) : null;
     out.push({

@@ -47,7 +47,8 @@ export class ApplyPipeline<R> {
   }
 
   resetAll(): void {
-    for (const p of new Set([...this.queued.map((q) => q.task.partition), ...this.busy, ...this.epochs.keys()])) this.reset(p);
+    for (const p of new Set([...this.queued.map((q) => q.task.partition), ...this.busy, ...this.epochs.keys()]))
+      this.reset(p);
   }
 
   /** Resolves when nothing is queued or running. */

@@ -16,7 +16,11 @@ describe('ApplyPipeline', () => {
     const settled: string[] = [];
     const add = (partition: number, name: string) => {
       gates.set(name, deferred());
-      pipeline.add({ partition, run: () => (started.push(name), gates.get(name)!.promise), settle: (o) => settled.push(o.ok ? o.value : 'error') });
+      pipeline.add({
+        partition,
+        run: () => (started.push(name), gates.get(name)!.promise),
+        settle: (o) => settled.push(o.ok ? o.value : 'error'),
+      });
     };
     add(0, 'p0a');
     add(0, 'p0b');
@@ -41,8 +45,16 @@ describe('ApplyPipeline', () => {
     const gate = deferred();
     const outcomes: [string, boolean][] = [];
     const ran: string[] = [];
-    pipeline.add({ partition: 0, run: () => (ran.push('a'), gate.promise), settle: (o, stale) => outcomes.push([o.ok ? o.value : 'error', stale]) });
-    pipeline.add({ partition: 0, run: async () => (ran.push('b'), 'b'), settle: (o, stale) => outcomes.push([o.ok ? o.value : 'error', stale]) });
+    pipeline.add({
+      partition: 0,
+      run: () => (ran.push('a'), gate.promise),
+      settle: (o, stale) => outcomes.push([o.ok ? o.value : 'error', stale]),
+    });
+    pipeline.add({
+      partition: 0,
+      run: async () => (ran.push('b'), 'b'),
+      settle: (o, stale) => outcomes.push([o.ok ? o.value : 'error', stale]),
+    });
     await tick();
     pipeline.reset(0);
     expect(pipeline.size).toBe(1);
@@ -55,7 +67,11 @@ describe('ApplyPipeline', () => {
   it('given a step that fails, then its outcome says so and the others go on', async () => {
     const pipeline = new ApplyPipeline<string>(1);
     const outcomes: string[] = [];
-    pipeline.add({ partition: 0, run: () => Promise.reject(new Error('boom')), settle: (o) => outcomes.push(o.ok ? o.value : String((o as { error: unknown }).error)) });
+    pipeline.add({
+      partition: 0,
+      run: () => Promise.reject(new Error('boom')),
+      settle: (o) => outcomes.push(o.ok ? o.value : String((o as { error: unknown }).error)),
+    });
     pipeline.add({ partition: 1, run: async () => 'ok', settle: (o) => outcomes.push(o.ok ? o.value : 'error') });
     await pipeline.idle();
     expect(outcomes).toEqual(['Error: boom', 'ok']);

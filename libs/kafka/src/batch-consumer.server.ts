@@ -31,7 +31,6 @@ export type BatchResult = { done: true } | { done: false; seekTo: bigint };
  */
 export type ApplyStep = () => Promise<BatchResult>;
 
-
 /** How much a fetch brings and how many batches are worked on at once. */
 export interface FetchSizing {
   /** Upper bound of one partition's batch, in bytes (a batch is applied in one transaction). */
@@ -232,7 +231,9 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
         return await this.seekToStoredOnce(partitions);
       } catch (err) {
         if (this.closing || this.assignments !== assignment) return;
-        this.logger.warn(`seeking partitions [${partitions.join(', ')}] to their stored offsets failed, again in ${RESEEK_MS} ms: ${String(err)}`);
+        this.logger.warn(
+          `seeking partitions [${partitions.join(', ')}] to their stored offsets failed, again in ${RESEEK_MS} ms: ${String(err)}`,
+        );
         await new Promise((r) => setTimeout(r, RESEEK_MS).unref());
       }
     }
@@ -240,7 +241,10 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
 
   private async seekToStoredOnce(partitions: number[]): Promise<void> {
     const { topic } = this.options;
-    const [stored, watermarks] = await Promise.all([this.options.storedOffsets(), this.admin!.fetchTopicOffsets(topic)]);
+    const [stored, watermarks] = await Promise.all([
+      this.options.storedOffsets(),
+      this.admin!.fetchTopicOffsets(topic),
+    ]);
     for (const partition of partitions) {
       if (!this.assigned.includes(partition)) continue; // revoked meanwhile
       const low = BigInt(watermarks.find((w) => w.partition === partition)?.low ?? '0');
@@ -257,7 +261,9 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
   }
 
   private onOutOfRange(partition: number, offset: bigint): void {
-    this.logger.warn(`partition ${partition}: offset ${offset} is outside the log; seeking to the stored offset again (or the log's start, if that is later)`);
+    this.logger.warn(
+      `partition ${partition}: offset ${offset} is outside the log; seeking to the stored offset again (or the log's start, if that is later)`,
+    );
     setTimeout(() => {
       if (this.closing || !this.assigned.includes(partition)) return;
       void this.seekToStored([partition]);
@@ -276,7 +282,9 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
     }
     const handler = this.getHandlerByPattern(KAFKA_BATCH);
     if (!handler) throw new Error(`no @EventPattern('${KAFKA_BATCH}') handler registered`);
-    const apply = (await lastValueFrom(this.transformToObservable(await handler({ topic: this.options.topic, ...batch })))) as ApplyStep;
+    const apply = (await lastValueFrom(
+      this.transformToObservable(await handler({ topic: this.options.topic, ...batch })),
+    )) as ApplyStep;
     this.expectedStart.set(partition, nextOffset);
     // Nothing below may refer to `batch`: the step's closure would keep its records alive.
     const topic = this.options.topic;
@@ -287,7 +295,9 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
         if (this.held && this.pipeline!.size <= this.capacity / 2) this.release();
         if (stale || this.closing) return;
         if (!outcome.ok) {
-          this.logger.error(`partition ${partition}: applying offsets ${firstOffset}..${nextOffset - 1n} failed, retrying: ${String(outcome.error)}`);
+          this.logger.error(
+            `partition ${partition}: applying offsets ${firstOffset}..${nextOffset - 1n} failed, retrying: ${String(outcome.error)}`,
+          );
           this.retryLater(partition, firstOffset);
         } else if (!outcome.value.done) {
           this.seek(partition, outcome.value.seekTo);

@@ -15,6 +15,9 @@ export function decodeBillingEvent(buf: Buffer): BillingEvent {
 }
 
 /** A billing event as the Kafka message that carries it: keyed by organization, Avro, its schema and type in headers. */
-export function billingEventMessage(topic: string, e: BillingEvent): { topic: string; key: string; value: Buffer; headers: Record<string, string> } {
+export function billingEventMessage(
+  topic: string,
+  e: BillingEvent,
+): { topic: string; key: string; value: Buffer; headers: Record<string, string> } {
   return { topic, key: e.org, headers: { schema: BILLING_EVENT_SCHEMA, type: e.type }, value: encodeBillingEvent(e) };
 }

@@ -56,12 +56,22 @@ export class BrokerConnection {
   }
 
   /** A connection to the first of `addresses` (host:port) that takes one, each tried for at most `timeoutMs` and not past `deadline`. */
-  static async openAny(addresses: readonly string[], clientId: string, timeoutMs: number, deadline = Infinity): Promise<BrokerConnection> {
+  static async openAny(
+    addresses: readonly string[],
+    clientId: string,
+    timeoutMs: number,
+    deadline = Infinity,
+  ): Promise<BrokerConnection> {
     let last: unknown = new BrokerConnectionError('no brokers configured');
     for (const address of addresses) {
       const at = address.lastIndexOf(':');
       try {
-        return await BrokerConnection.open(address.slice(0, at), Number(address.slice(at + 1)), clientId, Math.max(1, Math.min(timeoutMs, deadline - Date.now())));
+        return await BrokerConnection.open(
+          address.slice(0, at),
+          Number(address.slice(at + 1)),
+          clientId,
+          Math.max(1, Math.min(timeoutMs, deadline - Date.now())),
+        );
       } catch (e) {
         last = e;
       }
@@ -83,7 +93,8 @@ export class BrokerConnection {
     w.patchInt32(sizeAt, w.length - 4);
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => this.fail(new BrokerConnectionError(`${this.address}: no answer within ${timeoutMs} ms (api ${req.apiKey})`)),
+        () =>
+          this.fail(new BrokerConnectionError(`${this.address}: no answer within ${timeoutMs} ms (api ${req.apiKey})`)),
         timeoutMs,
       );
       this.pending.set(correlationId, { read: req.read, resolve: resolve as (v: unknown) => void, reject, timer });
@@ -134,7 +145,9 @@ export class BrokerConnection {
     try {
       value = p.read(r);
     } catch (e) {
-      const error = new BrokerConnectionError(`${this.address}: unreadable response: ${e instanceof Error ? e.message : String(e)}`);
+      const error = new BrokerConnectionError(
+        `${this.address}: unreadable response: ${e instanceof Error ? e.message : String(e)}`,
+      );
       p.reject(error);
       this.fail(error);
       return;

@@ -20,6 +20,7 @@ describe('crc32c', () => {
       }
       return (c ^ 0xffffffff) >>> 0;
     };
-    for (let n = 0; n <= data.length; n++) expect([n, crc32c(data.subarray(0, n))]).toEqual([n, slow(data.subarray(0, n))]);
+    for (let n = 0; n <= data.length; n++)
+      expect([n, crc32c(data.subarray(0, n))]).toEqual([n, slow(data.subarray(0, n))]);
   });
 });

@@ -20,7 +20,8 @@ const ACCEPT: FoldAcceptance = {
 export function unfoldable(e: UsageEvent): string | null {
   if (!KNOWN_SKUS.has(e.sku)) return `unknown sku '${e.sku}'`;
   if (!region(e.region)) return `unknown region '${e.region}'`;
-  if (!DECIMAL.test(e.quantity)) return `quantity '${e.quantity}' is not a canonical decimal of at most 9 decimal places`;
+  if (!DECIMAL.test(e.quantity))
+    return `quantity '${e.quantity}' is not a canonical decimal of at most 9 decimal places`;
   if (!ACCEPT.time(e.time)) return `time ${e.time} is not between 2000 and 2200`;
   return null;
 }
@@ -62,7 +63,10 @@ export function decodeBatch(records: RecordSet, fast: UsageFoldDecoder): Decoded
       try {
         event = decodeUsageEvent(value).event;
       } catch (e) {
-        poison.push({ message: records.message(i), reason: `not a UsageEvent: ${e instanceof Error ? e.message : String(e)}` });
+        poison.push({
+          message: records.message(i),
+          reason: `not a UsageEvent: ${e instanceof Error ? e.message : String(e)}`,
+        });
         continue;
       }
       const why = unfoldable(event);

@@ -30,7 +30,11 @@ const READ_COMMITTED = 1;
  * partitions from their offsets. The records come back as the broker stores them, record
  * batches, and are read in place by parseRecordBatches.
  */
-export function fetchRequest(topic: string, partitions: readonly FetchPartition[], o: FetchOptions): ApiRequest<FetchedPartition[]> {
+export function fetchRequest(
+  topic: string,
+  partitions: readonly FetchPartition[],
+  o: FetchOptions,
+): ApiRequest<FetchedPartition[]> {
   return {
     apiKey: 1,
     apiVersion: 5,

@@ -20,7 +20,10 @@ describe('untilFolded (real Kafka)', () => {
     await admin.connect();
     const producer = topics.kafka.producer();
     await producer.connect();
-    await producer.send({ topic: topics.usage, messages: [0, 0, 0, 1, 1].map((partition, i) => ({ partition, key: `org-${i}`, value: 'x' })) });
+    await producer.send({
+      topic: topics.usage,
+      messages: [0, 0, 0, 1, 1].map((partition, i) => ({ partition, key: `org-${i}`, value: 'x' })),
+    });
     await producer.disconnect();
     [emptied, holding] = [0, 1];
     // kafkajs finds the leaders in the admin's metadata, which only asking loads.
@@ -33,7 +36,8 @@ describe('untilFolded (real Kafka)', () => {
     await topics?.drop();
   });
 
-  const wait = (stored: Map<number, bigint>, timeoutMs: number) => untilFolded({ admin, topic: topics.usage, stored: async () => stored, timeoutMs });
+  const wait = (stored: Map<number, bigint>, timeoutMs: number) =>
+    untilFolded({ admin, topic: topics.usage, stored: async () => stored, timeoutMs });
 
   it('given a partition with no stored position whose log start is its end, then it counts as folded; one with records and none does not', async () => {
     const offsets = await admin.fetchTopicOffsets(topics.usage);

@@ -31,7 +31,9 @@ export class BarrierTimeoutError extends Error {
   ) {
     super(
       `the aggregator has not folded everything ${topic} held when the wait began (waited ${Math.round(waitedMs / 1000)} s): ` +
-        lagging.map((l) => `partition ${l.partition} at ${l.folded} of ${l.needed} (${l.needed - l.folded} behind)`).join('; ') +
+        lagging
+          .map((l) => `partition ${l.partition} at ${l.folded} of ${l.needed} (${l.needed - l.folded} behind)`)
+          .join('; ') +
         '. Is the aggregator running?',
     );
   }
@@ -42,7 +44,10 @@ export class BarrierTimeoutError extends Error {
  * its log start, is at its log start: records that are gone have nothing left to fold, so a
  * partition whose records all expired is folded although nothing ever stored a position for it.
  */
-export function foldState(logs: readonly PartitionLog[], stored: ReadonlyMap<number, bigint>): FoldProgress & { lagging: LaggingPartition[] } {
+export function foldState(
+  logs: readonly PartitionLog[],
+  stored: ReadonlyMap<number, bigint>,
+): FoldProgress & { lagging: LaggingPartition[] } {
   let folded = 0n;
   let needed = 0n;
   const lagging: LaggingPartition[] = [];

@@ -94,7 +94,11 @@ export interface PartitionResult {
 }
 
 /** A produce request whose record batches (one per partition) are already encoded. */
-export function produceRequest(topic: string, timeoutMs: number, batches: ReadonlyMap<number, Buffer>): ApiRequest<PartitionResult[]> {
+export function produceRequest(
+  topic: string,
+  timeoutMs: number,
+  batches: ReadonlyMap<number, Buffer>,
+): ApiRequest<PartitionResult[]> {
   let sizeHint = 64 + topic.length;
   for (const b of batches.values()) sizeHint += 8 + b.length;
   return {

@@ -18,7 +18,10 @@ describe('PartitionFetcher against the real broker', () => {
   const outOfRange: [number, bigint][] = [];
   let fetcher: PartitionFetcher;
 
-  const send = async (values: string[], opts: { compression?: CompressionTypes; transaction?: 'commit' | 'abort' } = {}) => {
+  const send = async (
+    values: string[],
+    opts: { compression?: CompressionTypes; transaction?: 'commit' | 'abort' } = {},
+  ) => {
     const messages = values.map((v) => ({ key: 'k', value: v, partition: 0, headers: { schema: 's1' } }));
     if (!opts.transaction) {
       const p = topics.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -27,7 +30,11 @@ describe('PartitionFetcher against the real broker', () => {
       await p.send({ topic: topics.usage, acks: -1, compression: opts.compression, messages });
       return;
     }
-    const p = topics.kafka.producer({ transactionalId: `fetcher-test-${topics.usage}-${producers.length}`, idempotent: true, maxInFlightRequests: 1 });
+    const p = topics.kafka.producer({
+      transactionalId: `fetcher-test-${topics.usage}-${producers.length}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     producers.push(p);
     await p.connect();
     const tx = await p.transaction();
@@ -35,7 +42,13 @@ describe('PartitionFetcher against the real broker', () => {
     await (opts.transaction === 'commit' ? tx.commit() : tx.abort());
   };
 
-  const records = (from = 0) => batches.slice(from).flatMap((b) => Array.from({ length: b.records.length }, (_, i) => ({ offset: b.records.offset(i), value: String(b.records.value(i)) })));
+  const records = (from = 0) =>
+    batches.slice(from).flatMap((b) =>
+      Array.from({ length: b.records.length }, (_, i) => ({
+        offset: b.records.offset(i),
+        value: String(b.records.value(i)),
+      })),
+    );
   const values = (from = 0) => records(from).map((r) => r.value);
   beforeAll(async () => {
     topics = await createTestTopics();
@@ -71,11 +84,16 @@ describe('PartitionFetcher against the real broker', () => {
     fetcher.seek(0, 0n);
     await until('the last record', () => values().includes('j'));
     expect(values()).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'committed', 'i', 'j']);
-    expect(records().slice(0, 8).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(
+      records()
+        .slice(0, 8)
+        .map((r) => r.offset),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(records().every((r, i, all) => i === 0 || r.offset > all[i - 1]!.offset)).toBe(true);
     // Numbers, not bigints: jest's workers cannot report a failed comparison of bigints.
     expect(Number(batches[0]!.firstOffset)).toBe(0);
-    for (let i = 1; i < batches.length; i++) expect(Number(batches[i]!.firstOffset)).toBe(Number(batches[i - 1]!.nextOffset));
+    for (let i = 1; i < batches.length; i++)
+      expect(Number(batches[i]!.firstOffset)).toBe(Number(batches[i - 1]!.nextOffset));
     expect(batches.every((b) => b.partition === 0 && b.highWatermark >= b.nextOffset)).toBe(true);
     expect(batches[0]!.records.schemaHeader(0)?.toString()).toBe('s1');
   });

@@ -136,7 +136,9 @@ export class PartitionFetcher {
         this.backoff = 0;
       } catch (e) {
         this.backoff = Math.min(Math.max(this.backoff * 2, BACKOFF_FIRST_MS), BACKOFF_MAX_MS);
-        this.o.warn(`fetching ${this.o.topic} failed, again in ${this.backoff} ms: ${e instanceof Error ? e.message : String(e)}`);
+        this.o.warn(
+          `fetching ${this.o.topic} failed, again in ${this.backoff} ms: ${e instanceof Error ? e.message : String(e)}`,
+        );
         this.metadata = null;
         await this.idle(this.backoff);
       }
@@ -161,13 +163,26 @@ export class PartitionFetcher {
 
   private async fetchFrom(leader: number, partitions: number[]): Promise<void> {
     const conn = await this.connection(leader);
-    const sent = partitions.map((partition) => ({ partition, offset: this.positions.get(partition)!, generation: this.generations.get(partition)!, maxBytes: this.o.maxBytesPerPartition }));
+    const sent = partitions.map((partition) => ({
+      partition,
+      offset: this.positions.get(partition)!,
+      generation: this.generations.get(partition)!,
+      maxBytes: this.o.maxBytesPerPartition,
+    }));
     const options = { maxWaitMs: this.o.maxWaitTimeInMs, minBytes: this.o.minBytes, maxBytes: this.o.maxBytes };
-    const answers = await conn.send(fetchRequest(this.o.topic, sent, options), this.o.maxWaitTimeInMs + REQUEST_TIMEOUT_MS);
+    const answers = await conn.send(
+      fetchRequest(this.o.topic, sent, options),
+      this.o.maxWaitTimeInMs + REQUEST_TIMEOUT_MS,
+    );
     const problems: string[] = [];
     for (const answer of answers) {
       const request = sent.find((s) => s.partition === answer.partition);
-      if (!request || this.generations.get(answer.partition) !== request.generation || !this.positions.has(answer.partition)) continue;
+      if (
+        !request ||
+        this.generations.get(answer.partition) !== request.generation ||
+        !this.positions.has(answer.partition)
+      )
+        continue;
       if (answer.errorCode === ERR.NONE) {
         await this.deliver(request.offset, answer);
       } else if (answer.errorCode === OFFSET_OUT_OF_RANGE) {
@@ -175,7 +190,8 @@ export class PartitionFetcher {
         this.o.outOfRange(answer.partition, request.offset);
       } else {
         problems.push(`partition ${answer.partition}: ${errorName(answer.errorCode)}`);
-        if (!isRetriable(answer.errorCode) && answer.errorCode !== REPLICA_NOT_AVAILABLE) this.o.warn(`partition ${answer.partition}: ${errorName(answer.errorCode)}`);
+        if (!isRetriable(answer.errorCode) && answer.errorCode !== REPLICA_NOT_AVAILABLE)
+          this.o.warn(`partition ${answer.partition}: ${errorName(answer.errorCode)}`);
       }
     }
     if (problems.length > 0) throw new Error(problems.join(', '));
@@ -187,7 +203,13 @@ export class PartitionFetcher {
     const { records, nextOffset } = parseRecordBatches(bytes, Number(from), answer.aborted);
     if (nextOffset === Number(from)) return; // nothing whole yet
     this.positions.set(partition, BigInt(nextOffset));
-    await this.o.deliver({ partition, firstOffset: from, nextOffset: BigInt(nextOffset), highWatermark: answer.highWatermark, records });
+    await this.o.deliver({
+      partition,
+      firstOffset: from,
+      nextOffset: BigInt(nextOffset),
+      highWatermark: answer.highWatermark,
+      records,
+    });
   }
 
   private async fetchMetadata(): Promise<TopicMetadata> {

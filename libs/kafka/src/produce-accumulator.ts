@@ -80,7 +80,10 @@ export class ProduceAccumulator<M extends Sized> {
         done: false,
         resolve,
         reject,
-        timer: setTimeout(() => this.fail(waiter, this.hooks.unavailable(`not acknowledged within ${this.limits.waitTimeoutMs} ms`)), this.limits.waitTimeoutMs),
+        timer: setTimeout(
+          () => this.fail(waiter, this.hooks.unavailable(`not acknowledged within ${this.limits.waitTimeoutMs} ms`)),
+          this.limits.waitTimeoutMs,
+        ),
       };
       this.queue.push({ waiter, messages, next: 0 });
       this.queuedBytes += bytes;
@@ -133,7 +136,11 @@ export class ProduceAccumulator<M extends Sized> {
   }
 
   /** The next send: messages from the head of the queue, in order, within the limits. */
-  private take(placement: Placement<M>): { byPartition: Map<number, M[]>; count: number; carried: Map<Waiter, number> } {
+  private take(placement: Placement<M>): {
+    byPartition: Map<number, M[]>;
+    count: number;
+    carried: Map<Waiter, number>;
+  } {
     const byPartition = new Map<number, M[]>();
     const partitionBytes = new Map<number, number>();
     const carried = new Map<Waiter, number>();

@@ -29,15 +29,24 @@ class FakeKafka {
 const msgs = (prefix: string, n: number, partition = 0, bytes = 10): Msg[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, partition, bytes }));
 const tick = () => new Promise((r) => setImmediate(r));
-const limits: AccumulatorLimits = { maxMessagesPerSend: 1000, maxPartitionBytes: 1000, maxQueuedBytes: 100_000, waitTimeoutMs: 60_000 };
+const limits: AccumulatorLimits = {
+  maxMessagesPerSend: 1000,
+  maxPartitionBytes: 1000,
+  maxQueuedBytes: 100_000,
+  waitTimeoutMs: 60_000,
+};
 
 function setup(overrides: Partial<AccumulatorLimits> = {}) {
   const kafka = new FakeKafka();
   const seen: [number, boolean][] = [];
-  const acc = new ProduceAccumulator<Msg>(kafka.prepare, { ...limits, ...overrides }, {
-    onSend: (n, _s, ok) => seen.push([n, ok]),
-    unavailable: (reason) => new Unavailable(reason),
-  });
+  const acc = new ProduceAccumulator<Msg>(
+    kafka.prepare,
+    { ...limits, ...overrides },
+    {
+      onSend: (n, _s, ok) => seen.push([n, ok]),
+      unavailable: (reason) => new Unavailable(reason),
+    },
+  );
   return { kafka, acc, seen };
 }
 
@@ -69,7 +78,10 @@ describe('ProduceAccumulator', () => {
     kafka.sends[1]!.settle();
     await tick();
     expect([b.v, c.v]).toEqual(['ok', 'ok']);
-    expect(seen).toEqual([[3, true], [4, true]]);
+    expect(seen).toEqual([
+      [3, true],
+      [4, true],
+    ]);
     expect(acc.idle).toBe(true);
   });
 

@@ -1,6 +1,16 @@
 import { PartitionMetadata, Partitioners } from 'kafkajs';
 import { BrokerConnection } from './broker-connection';
-import { BrokerAddress, ERR, errorName, initProducerIdRequest, isRetriable, metadataRequest, produceRequest, ProducerIdentity, TopicMetadata } from './kafka-protocol';
+import {
+  BrokerAddress,
+  ERR,
+  errorName,
+  initProducerIdRequest,
+  isRetriable,
+  metadataRequest,
+  produceRequest,
+  ProducerIdentity,
+  TopicMetadata,
+} from './kafka-protocol';
 import { OutRecord, writeRecordBatch } from './record-batch';
 import { WireWriter } from './wire';
 
@@ -50,7 +60,8 @@ export class ProduceSession {
     try {
       const metadata = await retrying<TopicMetadata>(deadline, async (remaining) => {
         const m = await bootstrap.send(metadataRequest(opts.topic), remaining);
-        if (m.errorCode === ERR.UNKNOWN_TOPIC_OR_PARTITION) throw new SessionFailedError(`topic '${opts.topic}' does not exist`);
+        if (m.errorCode === ERR.UNKNOWN_TOPIC_OR_PARTITION)
+          throw new SessionFailedError(`topic '${opts.topic}' does not exist`);
         if (m.errorCode !== ERR.NONE) return { retry: `metadata of '${opts.topic}': ${errorName(m.errorCode)}` };
         return { value: m };
       });
@@ -75,7 +86,11 @@ export class ProduceSession {
   partitionOf(key: string): number {
     let p = this.partitionCache.get(key);
     if (p === undefined) {
-      p = this.partitioner({ topic: this.opts.topic, partitionMetadata: this.partitionMetadata, message: { key, value: null } });
+      p = this.partitioner({
+        topic: this.opts.topic,
+        partitionMetadata: this.partitionMetadata,
+        message: { key, value: null },
+      });
       this.partitionCache.set(key, p);
     }
     return p;
@@ -90,7 +105,12 @@ export class ProduceSession {
     for (const [partition, records] of byPartition) {
       const w = new WireWriter(records.length * 200 + 128);
       const { producerId, producerEpoch } = this.identity;
-      writeRecordBatch(w, { producerId, producerEpoch, baseSequence: this.sequences[partition] ?? 0 }, timestamp, records);
+      writeRecordBatch(
+        w,
+        { producerId, producerEpoch, baseSequence: this.sequences[partition] ?? 0 },
+        timestamp,
+        records,
+      );
       batches.set(partition, w.bytes());
     }
     let backoff = 25;
@@ -168,7 +188,13 @@ export class ProduceSession {
     // A partition count that changed would move keys; it is kept (with its placements) until
     // the next session, as the stack never adds partitions to a topic in use.
     if (this.partitionMetadata.length === 0) {
-      this.partitionMetadata = m.leaders.map((leader, partitionId) => ({ partitionId, leader, partitionErrorCode: 0, replicas: [], isr: [] }));
+      this.partitionMetadata = m.leaders.map((leader, partitionId) => ({
+        partitionId,
+        leader,
+        partitionErrorCode: 0,
+        replicas: [],
+        isr: [],
+      }));
     }
     this.metadata = m;
   }
@@ -203,7 +229,11 @@ export class ProduceSession {
   }
 }
 
-function connectTo(b: BrokerAddress | { host: string; port: number }, opts: SessionOptions, deadline: number): Promise<BrokerConnection> {
+function connectTo(
+  b: BrokerAddress | { host: string; port: number },
+  opts: SessionOptions,
+  deadline: number,
+): Promise<BrokerConnection> {
   const timeout = Math.max(1, Math.min(opts.connectTimeoutMs ?? 3000, deadline - Date.now()));
   return BrokerConnection.open(b.host, b.port, opts.clientId, timeout);
 }
@@ -213,7 +243,10 @@ function connectToAny(opts: SessionOptions, deadline: number): Promise<BrokerCon
 }
 
 /** Runs `attempt` until it yields a value, backing off between retries, until the deadline. */
-async function retrying<T>(deadline: number, attempt: (remaining: number) => Promise<{ value: T } | { retry: string }>): Promise<T> {
+async function retrying<T>(
+  deadline: number,
+  attempt: (remaining: number) => Promise<{ value: T } | { retry: string }>,
+): Promise<T> {
   let backoff = 50;
   for (;;) {
     const remaining = deadline - Date.now();

@@ -32,7 +32,12 @@ const CRC_START = 8 + 4 + 4 + 1 + 4;
  * deduplicates. All records share the batch timestamp (CreateTime of the send), so each record's
  * timestamp delta is 0 and its offset delta is its index.
  */
-export function writeRecordBatch(w: WireWriter, id: BatchIdentity, timestamp: number, records: readonly OutRecord[]): void {
+export function writeRecordBatch(
+  w: WireWriter,
+  id: BatchIdentity,
+  timestamp: number,
+  records: readonly OutRecord[],
+): void {
   const start = w.length;
   w.int64(0n); // base offset: assigned by the broker
   const lengthAt = w.reserveInt32();
@@ -54,7 +59,8 @@ export function writeRecordBatch(w: WireWriter, id: BatchIdentity, timestamp: nu
 
 function writeRecord(w: WireWriter, offsetDelta: number, r: OutRecord): void {
   let headersSize = varintSize(r.headers.length);
-  for (const h of r.headers) headersSize += varintSize(h.key.length) + h.key.length + varintSize(h.value.length) + h.value.length;
+  for (const h of r.headers)
+    headersSize += varintSize(h.key.length) + h.key.length + varintSize(h.value.length) + h.value.length;
   const bodySize =
     1 + // attributes
     1 + // timestamp delta 0
@@ -65,6 +71,12 @@ function writeRecord(w: WireWriter, offsetDelta: number, r: OutRecord): void {
     r.value.length +
     headersSize;
   w.ensure(5 + bodySize);
-  w.varint(bodySize).int8(0).varint(0).varint(offsetDelta).varintBytes(r.key).varintBytes(r.value).varint(r.headers.length);
+  w.varint(bodySize)
+    .int8(0)
+    .varint(0)
+    .varint(offsetDelta)
+    .varintBytes(r.key)
+    .varintBytes(r.value)
+    .varint(r.headers.length);
   for (const h of r.headers) w.varintBytes(h.key).varintBytes(h.value);
 }

@@ -10,7 +10,13 @@ const Long = require('kafkajs/src/utils/long');
 
 const header = { key: Buffer.from('schema'), value: Buffer.from('metering.usage.v1.UsageEvent') };
 
-async function kafkajsBatch(records: OutRecord[], ts: number, producerId: bigint, epoch: number, seq: number): Promise<Buffer> {
+async function kafkajsBatch(
+  records: OutRecord[],
+  ts: number,
+  producerId: bigint,
+  epoch: number,
+  seq: number,
+): Promise<Buffer> {
   const encoded = await RecordBatch({
     firstTimestamp: ts,
     maxTimestamp: ts,
@@ -20,7 +26,13 @@ async function kafkajsBatch(records: OutRecord[], ts: number, producerId: bigint
     firstSequence: seq,
     partitionLeaderEpoch: -1,
     records: records.map((r, i) =>
-      Record({ offsetDelta: i, timestampDelta: 0, key: r.key, value: r.value, headers: Object.fromEntries(r.headers.map((h) => [h.key.toString(), h.value])) }),
+      Record({
+        offsetDelta: i,
+        timestampDelta: 0,
+        key: r.key,
+        value: r.value,
+        headers: Object.fromEntries(r.headers.map((h) => [h.key.toString(), h.value])),
+      }),
     ),
   });
   // kafkajs frames the batch as int64 offset + length-prefixed bytes: exactly the wire layout.
@@ -38,7 +50,9 @@ describe('record batch encoding', () => {
 
   it('writes the same bytes as kafkajs for one record', async () => {
     const records = [{ key: Buffer.from('acme'), value: Buffer.from([1, 2, 3, 250]), headers: [header] }];
-    expect(ours(records, ts, 4242n, 3, 17).toString('hex')).toBe((await kafkajsBatch(records, ts, 4242n, 3, 17)).toString('hex'));
+    expect(ours(records, ts, 4242n, 3, 17).toString('hex')).toBe(
+      (await kafkajsBatch(records, ts, 4242n, 3, 17)).toString('hex'),
+    );
   });
 
   it('writes the same bytes as kafkajs for many records of varied sizes (multi-byte varints, empty values)', async () => {
@@ -47,11 +61,19 @@ describe('record batch encoding', () => {
       value: Buffer.alloc((i * 13) % 400, i & 0xff),
       headers: i % 5 === 0 ? [] : [header],
     }));
-    expect(ours(records, ts, 9_007_199_254_740_993n, 32767, 2_147_483_000).equals(await kafkajsBatch(records, ts, 9_007_199_254_740_993n, 32767, 2_147_483_000))).toBe(true);
+    expect(
+      ours(records, ts, 9_007_199_254_740_993n, 32767, 2_147_483_000).equals(
+        await kafkajsBatch(records, ts, 9_007_199_254_740_993n, 32767, 2_147_483_000),
+      ),
+    ).toBe(true);
   });
 
   it('grows its buffer from any starting size', () => {
-    const records = Array.from({ length: 50 }, () => ({ key: Buffer.from('k'), value: Buffer.alloc(1000, 7), headers: [header] }));
+    const records = Array.from({ length: 50 }, () => ({
+      key: Buffer.from('k'),
+      value: Buffer.alloc(1000, 7),
+      headers: [header],
+    }));
     const a = ours(records, ts, 1n, 0, 0);
     const w = new WireWriter(1 << 20);
     writeRecordBatch(w, { producerId: 1n, producerEpoch: 0, baseSequence: 0 }, ts, records);
@@ -59,7 +81,18 @@ describe('record batch encoding', () => {
   });
 
   it('sizes zig-zag varints as Kafka does', () => {
-    const cases: [number, number][] = [[0, 1], [-1, 1], [63, 1], [64, 2], [-64, 1], [-65, 2], [8191, 2], [8192, 3], [2 ** 31 - 1, 5], [-(2 ** 31), 5]];
+    const cases: [number, number][] = [
+      [0, 1],
+      [-1, 1],
+      [63, 1],
+      [64, 2],
+      [-64, 1],
+      [-65, 2],
+      [8191, 2],
+      [8192, 3],
+      [2 ** 31 - 1, 5],
+      [-(2 ** 31), 5],
+    ];
     for (const [v, n] of cases) {
       expect([v, varintSize(v)]).toEqual([v, n]);
       const w = new WireWriter(1);

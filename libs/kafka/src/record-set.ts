@@ -67,7 +67,11 @@ const SCHEMA_KEY = Buffer.from('schema');
  * next fetch. Each batch's CRC-32C is checked. Uncompressed and gzip batches are read; another
  * codec throws CorruptRecordsError, as nothing here could decode it.
  */
-export function parseRecordBatches(bytes: Buffer, from: number, aborted: readonly AbortedTransaction[] = []): ParsedRecords {
+export function parseRecordBatches(
+  bytes: Buffer,
+  from: number,
+  aborted: readonly AbortedTransaction[] = [],
+): ParsedRecords {
   const set = new ColumnRecordSet(countRecords(bytes));
   const pending = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1));
   const abortedProducers = new Set<bigint>();
@@ -78,21 +82,26 @@ export function parseRecordBatches(bytes: Buffer, from: number, aborted: readonl
     if (end > bytes.length || end - pos < BATCH_HEADER) break;
     const baseOffset = Number(bytes.readBigInt64BE(pos));
     const magic = bytes.readInt8(pos + 16);
-    if (magic !== 2) throw new CorruptRecordsError(`record batch at offset ${baseOffset} has magic ${magic}; only magic 2 is read`);
+    if (magic !== 2)
+      throw new CorruptRecordsError(`record batch at offset ${baseOffset} has magic ${magic}; only magic 2 is read`);
     if (bytes.readUInt32BE(pos + 17) !== crc32c(bytes.subarray(pos + CRC_FROM, end))) {
       throw new CorruptRecordsError(`record batch at offset ${baseOffset} fails its CRC-32C check`);
     }
     const attributes = bytes.readInt16BE(pos + 21);
     const lastOffset = baseOffset + bytes.readInt32BE(pos + 23);
     const producerId = bytes.readBigInt64BE(pos + 43);
-    while (pending.length > 0 && pending[0]!.firstOffset <= BigInt(lastOffset)) abortedProducers.add(pending.shift()!.producerId);
+    while (pending.length > 0 && pending[0]!.firstOffset <= BigInt(lastOffset))
+      abortedProducers.add(pending.shift()!.producerId);
     if (attributes & CONTROL) {
       // A transaction marker: the producer's later batches are not of the aborted transaction.
       abortedProducers.delete(producerId);
-    } else if (!((attributes & TRANSACTIONAL) && abortedProducers.has(producerId)) && lastOffset >= from) {
+    } else if (!(attributes & TRANSACTIONAL && abortedProducers.has(producerId)) && lastOffset >= from) {
       const codec = attributes & 0x07;
       const body = codec === 0 ? bytes : codec === 1 ? gunzipSync(bytes.subarray(pos + BATCH_HEADER, end)) : null;
-      if (!body) throw new CorruptRecordsError(`record batch at offset ${baseOffset} uses compression codec ${codec}; only none and gzip are read`);
+      if (!body)
+        throw new CorruptRecordsError(
+          `record batch at offset ${baseOffset} uses compression codec ${codec}; only none and gzip are read`,
+        );
       const start = codec === 0 ? pos + BATCH_HEADER : 0;
       set.readRecords(body, start, codec === 0 ? end : body.length, baseOffset, from);
     }
@@ -105,7 +114,7 @@ export function parseRecordBatches(bytes: Buffer, from: number, aborted: readonl
 /** The records the whole batches in `bytes` declare: the columns' capacity. */
 function countRecords(bytes: Buffer): number {
   let n = 0;
-  for (let pos = 0; pos + BATCH_HEADER <= bytes.length; ) {
+  for (let pos = 0; pos + BATCH_HEADER <= bytes.length;) {
     const end = pos + LOG_OVERHEAD + bytes.readInt32BE(pos + 8);
     if (end > bytes.length) break;
     n += Math.max(0, bytes.readInt32BE(pos + 57));
@@ -136,7 +145,8 @@ class ColumnRecordSet implements RecordSet {
     while (r.pos < end) {
       const length = r.varint();
       const recordEnd = r.pos + length;
-      if (length < 0 || recordEnd > end) throw new CorruptRecordsError(`record at offset ${baseOffset}+ overruns its batch`);
+      if (length < 0 || recordEnd > end)
+        throw new CorruptRecordsError(`record at offset ${baseOffset}+ overruns its batch`);
       r.pos += 1; // attributes
       r.skipVarint(); // timestamp delta
       const offset = baseOffset + r.varint();
@@ -144,7 +154,8 @@ class ColumnRecordSet implements RecordSet {
         r.pos = recordEnd;
         continue;
       }
-      if (this.length >= this.offsets.length) throw new CorruptRecordsError(`record batch at offset ${baseOffset} holds more records than it declares`);
+      if (this.length >= this.offsets.length)
+        throw new CorruptRecordsError(`record batch at offset ${baseOffset} holds more records than it declares`);
       const i = this.length++;
       const f = i * ColumnRecordSet.FIELDS;
       this.offsets[i] = offset;
@@ -161,7 +172,8 @@ class ColumnRecordSet implements RecordSet {
         if (isSchema) r.bytes(this.at, f + 5);
         else r.skipBytes();
       }
-      if (r.pos !== recordEnd) throw new CorruptRecordsError(`record at offset ${offset} does not end where its length says`);
+      if (r.pos !== recordEnd)
+        throw new CorruptRecordsError(`record at offset ${offset} does not end where its length says`);
     }
   }
 

@@ -40,7 +40,10 @@ const values = (r: RecordSet) => Array.from({ length: r.length }, (_, i) => [r.o
 
 describe('parseRecordBatches', () => {
   it('given two batches, then every record with its offset, value and schema header, and the offset after them', () => {
-    const { records, nextOffset } = parseRecordBatches(Buffer.concat([batch({ base: 10, values: ['a', 'b'] }), batch({ base: 12, values: ['c'] })]), 10);
+    const { records, nextOffset } = parseRecordBatches(
+      Buffer.concat([batch({ base: 10, values: ['a', 'b'] }), batch({ base: 12, values: ['c'] })]),
+      10,
+    );
     expect(values(records)).toEqual([
       [10, 'a'],
       [11, 'b'],
@@ -120,7 +123,12 @@ describe('parseRecordBatches', () => {
     const bytes = batch({ base: 3, values: ['v'] });
     const m = parseRecordBatches(bytes, 3).records.message(0);
     bytes.fill(0);
-    expect(m).toEqual({ offset: '3', key: Buffer.from('kv'), value: Buffer.from('v'), headers: { other: Buffer.from('x'), schema: SCHEMA } });
+    expect(m).toEqual({
+      offset: '3',
+      key: Buffer.from('kv'),
+      value: Buffer.from('v'),
+      headers: { other: Buffer.from('x'), schema: SCHEMA },
+    });
   });
 });
 

@@ -34,7 +34,13 @@ export class TopicReplayer {
   private failure: unknown = null;
 
   constructor(private readonly options: ReplayOptions) {
-    this.consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20, maxBytes: 4 << 20, maxWaitTimeInMs: 100 });
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 4 << 20,
+      maxBytes: 4 << 20,
+      maxWaitTimeInMs: 100,
+    });
   }
 
   /** Starts reading at `from` (absent partitions: at 0). */
@@ -43,9 +49,15 @@ export class TopicReplayer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      for (const [partition, at] of this.position) this.consumer.seek({ topic: this.options.topic, partition, offset: at.toString() });
+      for (const [partition, at] of this.position)
+        this.consumer.seek({ topic: this.options.topic, partition, offset: at.toString() });
     });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3, eachBatch: (p) => this.onBatch(p) });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: (p) => this.onBatch(p),
+    });
   }
 
   /** Resolves once every partition has been applied up to exactly its target. */
@@ -93,7 +105,8 @@ export class TopicReplayer {
     const messages = last <= target ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) < target);
     try {
       const result = await this.options.apply({ partition, firstOffset, nextOffset, messages });
-      if (!result.done) throw new Error(`partition ${partition}: replay found a gap at ${firstOffset}, expected ${result.seekTo}`);
+      if (!result.done)
+        throw new Error(`partition ${partition}: replay found a gap at ${firstOffset}, expected ${result.seekTo}`);
     } catch (e) {
       this.log.error(`replay of partition ${partition} failed: ${String(e)}`);
       this.failure = e;

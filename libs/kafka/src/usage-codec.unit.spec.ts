@@ -25,7 +25,15 @@ describe('usage event Avro codec', () => {
   });
 
   it('keeps exact decimals and absent attributes', () => {
-    const e = { ...event, type: 'volume.storage', sku: 'volume.storage', size: null, memoryMb: null, app: '', quantity: '0.000000001' };
+    const e = {
+      ...event,
+      type: 'volume.storage',
+      sku: 'volume.storage',
+      size: null,
+      memoryMb: null,
+      app: '',
+      quantity: '0.000000001',
+    };
     expect(decodeUsageEvent(encodeUsageEvent(e, 0)).event).toEqual(e);
   });
 

@@ -174,7 +174,8 @@ export class UsageFoldDecoder {
     for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
     for (let i = skuStart; i < skuEnd; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
     const known = this.seriesByHash.get(h);
-    if (known !== undefined && this.sameBytes(this.seriesBytes[known]!, start, end, skuStart, skuEnd)) return this.verdicts[known] ? known : -1;
+    if (known !== undefined && this.sameBytes(this.seriesBytes[known]!, start, end, skuStart, skuEnd))
+      return this.verdicts[known] ? known : -1;
     this.pos = start;
     const org = asValidatedOrg(this.text());
     const app = this.text();
@@ -209,7 +210,15 @@ export class UsageFoldDecoder {
   }
 
   /** The event key (event-key.ts) from the source and id bytes; ASCII only on this path. */
-  private key(hour: number, sourceStart: number, sourceEnd: number, idStart: number, idEnd: number, out: Int32Array, at: number): void {
+  private key(
+    hour: number,
+    sourceStart: number,
+    sourceEnd: number,
+    idStart: number,
+    idEnd: number,
+    out: Int32Array,
+    at: number,
+  ): void {
     const n = sourceEnd - sourceStart + 1 + idEnd - idStart;
     if (n > this.scratch.length) this.scratch = new Uint8Array(n * 2);
     const s = this.scratch;

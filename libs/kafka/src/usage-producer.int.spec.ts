@@ -26,7 +26,13 @@ const event = (slug: string, id: string, quantity = '60'): UsageEvent => ({
 // Where kafkajs (and the Java client) would put a key: the aggregator and every tool expect it there.
 const kafkajsPartition = (() => {
   const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+  const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({
+    partitionId,
+    leader: 1,
+    partitionErrorCode: 0,
+    replicas: [1],
+    isr: [1],
+  }));
   return (key: string) => partitioner({ topic: 't', partitionMetadata, message: { key, value: null } });
 })();
 
@@ -37,7 +43,11 @@ describe('UsageProducer against the real broker', () => {
 
   beforeAll(async () => {
     topics = await createTestTopics();
-    producer = new UsageProducer({ brokers: kafkaBrokers(), topic: topics.usage, onSend: (messages, _s, ok) => sends.push({ messages, ok }) });
+    producer = new UsageProducer({
+      brokers: kafkaBrokers(),
+      topic: topics.usage,
+      onSend: (messages, _s, ok) => sends.push({ messages, ok }),
+    });
   });
 
   afterAll(async () => {
@@ -58,7 +68,9 @@ describe('UsageProducer against the real broker', () => {
       expect(r.partition).toBe(kafkajsPartition(e.org));
       expect(String(r.headers['schema'])).toBe(USAGE_EVENT_SCHEMA);
     }
-    expect(records.map((r) => decodeUsageEvent(r.value!).event).sort((a, b) => Number(a.quantity) - Number(b.quantity))).toEqual(events);
+    expect(
+      records.map((r) => decodeUsageEvent(r.value!).event).sort((a, b) => Number(a.quantity) - Number(b.quantity)),
+    ).toEqual(events);
     // Within a partition, the order they were sent in.
     const seen = new Map<number, number>();
     for (const r of [...records].sort((a, b) => Number(a.offset - b.offset))) {
@@ -71,7 +83,9 @@ describe('UsageProducer against the real broker', () => {
   it('shares one send among requests that arrive together, and keeps the sequence going between sends', async () => {
     sends.length = 0;
     // 1,600 events of one organization fit in one partition's batch (under 512 KiB).
-    const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 200 }, (_, i) => event('acme', `b${b}-${i}`)));
+    const batches = Array.from({ length: 8 }, (_, b) =>
+      Array.from({ length: 200 }, (_, i) => event('acme', `b${b}-${i}`)),
+    );
     await Promise.all(batches.map((batch) => producer.send(batch, T)));
     expect(sends).toEqual([{ messages: 1600, ok: true }]);
     // The next send on the same partition must not be mistaken by the broker for a duplicate of the last.
@@ -80,7 +94,7 @@ describe('UsageProducer against the real broker', () => {
     expect(ids.filter((id) => id.startsWith('b') || id === 'after')).toHaveLength(1601);
   });
 
-  it('splits one organization\'s 10,000 events (2 MB, over the broker\'s 1 MiB per batch) across sends, in order', async () => {
+  it("splits one organization's 10,000 events (2 MB, over the broker's 1 MiB per batch) across sends, in order", async () => {
     sends.length = 0;
     const big = Array.from({ length: 10_000 }, (_, i) => event('solo', `s-${i}`, String(i)));
     await producer.send(big, T);

@@ -141,7 +141,10 @@ export class UsageProducer {
       return Promise.reject(new KafkaUnavailableError(`Kafka unreachable: ${last.error.message}`));
     }
     const { brokers, topic } = this.opts;
-    this.opening = ProduceSession.open({ brokers, topic, clientId: this.opts.clientId ?? 'collector' }, Date.now() + CONNECT_TIMEOUT_MS)
+    this.opening = ProduceSession.open(
+      { brokers, topic, clientId: this.opts.clientId ?? 'collector' },
+      Date.now() + CONNECT_TIMEOUT_MS,
+    )
       .then(
         (session) => {
           if (this.lastFailure) this.log.log(`Kafka reachable again (${brokers.join(',')})`);

@@ -122,7 +122,14 @@ export function epochHour(time: number): number {
  * hash of `bytes[start..end)` (source, zero, id). Stored, word 0 is big-endian (so keys sort
  * by hour) and the hash words are little-endian (MurmurHash3's own byte order).
  */
-export function writeKeyWords(hour: number, bytes: Uint8Array, start: number, end: number, out: Int32Array, at: number): void {
+export function writeKeyWords(
+  hour: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: Int32Array,
+  at: number,
+): void {
   murmur3x86128(bytes, start, end, hash, 0);
   out[at] = hour;
   out[at + 1] = hash[0]!;

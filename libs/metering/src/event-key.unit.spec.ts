@@ -48,7 +48,11 @@ describe('the event key', () => {
     const buckets = new Array<number>(256).fill(0);
     const n = 200_000;
     for (let i = 0; i < n; i++) {
-      const hex = eventKeyHex(`host/r${i % 34}-01`, `m_${(i % 10_000).toString(36).padStart(5, '0')}/run/${Math.floor(i / 10_000)}`, t);
+      const hex = eventKeyHex(
+        `host/r${i % 34}-01`,
+        `m_${(i % 10_000).toString(36).padStart(5, '0')}/run/${Math.floor(i / 10_000)}`,
+        t,
+      );
       seen.add(hex);
       buckets[parseInt(hex.slice(8, 10), 16)]! += 1; // the first hash byte
     }

@@ -73,7 +73,16 @@ export function foldColumns(c: UsageColumns, indexes: ArrayLike<number>): UsageF
   for (let slot = 0; slot < sums.length; slot++) {
     const s = c.series[bucketSeries[slot]!]!;
     const hour = bucketHour[slot]! * HOUR_MS;
-    resources[slot] = { org: s.org, hour, sku: s.sku, app: s.app, region: s.region, resource: s.resource, quantity: sums.format(slot), events: events[slot]! };
+    resources[slot] = {
+      org: s.org,
+      hour,
+      sku: s.sku,
+      app: s.app,
+      region: s.region,
+      resource: s.resource,
+      quantity: sums.format(slot),
+      events: events[slot]!,
+    };
     const key = s.org + SEP + s.app + SEP + s.region + SEP + s.sku + SEP + hour;
     let into = coarse.get(key);
     if (into === undefined) {
@@ -90,5 +99,8 @@ export function foldColumns(c: UsageColumns, indexes: ArrayLike<number>): UsageF
 
 /** Both projections of these events (all of them, as given). */
 export function foldUsage(events: readonly FoldInput[]): UsageFold {
-  return foldColumns(UsageColumns.of(events), Array.from({ length: events.length }, (_, i) => i));
+  return foldColumns(
+    UsageColumns.of(events),
+    Array.from({ length: events.length }, (_, i) => i),
+  );
 }

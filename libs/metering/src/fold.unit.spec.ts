@@ -32,14 +32,30 @@ describe('the fold: events → hourly and per-resource buckets', () => {
   });
 
   it('given events of one series and hour, then one bucket at each grain with their exact sum and count', () => {
-    const { hourly, resources } = foldUsage([ev({ quantity: '60' }), ev({ quantity: '0.5' }), ev({ quantity: '0.000000001' })]);
-    const bucket = { org: 'acme', hour: T0, sku: 'machine.runtime/shared-cpu-1x', app: 'web', region: 'ord', quantity: '60.500000001', events: 3 };
+    const { hourly, resources } = foldUsage([
+      ev({ quantity: '60' }),
+      ev({ quantity: '0.5' }),
+      ev({ quantity: '0.000000001' }),
+    ]);
+    const bucket = {
+      org: 'acme',
+      hour: T0,
+      sku: 'machine.runtime/shared-cpu-1x',
+      app: 'web',
+      region: 'ord',
+      quantity: '60.500000001',
+      events: 3,
+    };
     expect(hourly).toEqual([bucket]);
     expect(resources).toEqual([{ ...bucket, resource: 'm_1' }]);
   });
 
   it('given two resources of one series, then two per-resource buckets and one hourly bucket holding both', () => {
-    const { hourly, resources } = foldUsage([ev({ resource: 'm_1', quantity: '10' }), ev({ resource: 'm_2', quantity: '32' }), ev({ resource: 'm_2', quantity: '1' })]);
+    const { hourly, resources } = foldUsage([
+      ev({ resource: 'm_1', quantity: '10' }),
+      ev({ resource: 'm_2', quantity: '32' }),
+      ev({ resource: 'm_2', quantity: '1' }),
+    ]);
     expect(sorted(resources).map((r) => [r.resource, r.quantity, r.events])).toEqual([
       ['m_1', '10', 1],
       ['m_2', '33', 2],
@@ -50,9 +66,14 @@ describe('the fold: events → hourly and per-resource buckets', () => {
   it('given sums a float would round or that pass 2^53, then they are exact', () => {
     const tenths = foldUsage(Array.from({ length: 10 }, () => ev({ sku: 'volume.storage', quantity: '0.1' })));
     expect(tenths.hourly[0]!.quantity).toBe('1');
-    const big = foldUsage(Array.from({ length: 3 }, () => ev({ sku: 'network.egress/na', quantity: '9007199254740991' })));
+    const big = foldUsage(
+      Array.from({ length: 3 }, () => ev({ sku: 'network.egress/na', quantity: '9007199254740991' })),
+    );
     expect(big.hourly[0]!.quantity).toBe('27021597764222973');
-    const huge = foldUsage([ev({ sku: 'volume.storage', quantity: '123456789012345678901.5' }), ev({ sku: 'volume.storage', quantity: '0.5' })]);
+    const huge = foldUsage([
+      ev({ sku: 'volume.storage', quantity: '123456789012345678901.5' }),
+      ev({ sku: 'volume.storage', quantity: '0.5' }),
+    ]);
     expect(huge.resources[0]!.quantity).toBe('123456789012345678902');
   });
 
@@ -80,7 +101,12 @@ describe('the fold: events → hourly and per-resource buckets', () => {
   });
 
   it('given the same events in another order, then the same buckets', () => {
-    const events = [ev(), ev({ region: 'fra', quantity: '3' }), ev({ quantity: '7' }), ev({ time: T0 + 2 * H, quantity: '0.25', resource: 'v_1' })];
+    const events = [
+      ev(),
+      ev({ region: 'fra', quantity: '3' }),
+      ev({ quantity: '7' }),
+      ev({ time: T0 + 2 * H, quantity: '0.25', resource: 'v_1' }),
+    ];
     const a = foldUsage(events);
     const b = foldUsage([...events].reverse());
     expect(sorted(b.hourly)).toEqual(sorted(a.hourly));
@@ -88,7 +114,9 @@ describe('the fold: events → hourly and per-resource buckets', () => {
   });
 
   it('given folds of two halves, then adding their buckets equals the fold of the whole', () => {
-    const events = Array.from({ length: 200 }, (_, i) => ev({ time: T0 + (i % 5) * H, region: i % 2 ? 'ord' : 'fra', resource: `m_${i % 7}`, quantity: String(i) }));
+    const events = Array.from({ length: 200 }, (_, i) =>
+      ev({ time: T0 + (i % 5) * H, region: i % 2 ? 'ord' : 'fra', resource: `m_${i % 7}`, quantity: String(i) }),
+    );
     const whole = foldUsage(events);
     const merged = new Map<string, bigint>();
     for (const b of [...foldUsage(events.slice(0, 77)).resources, ...foldUsage(events.slice(77)).resources]) {
@@ -112,7 +140,14 @@ describe('the fold: events → hourly and per-resource buckets', () => {
 describe('UsageColumns.firstOfEach: re-sends within one batch', () => {
   it('given the same (source, id) twice in the same hour, then only the first is kept; other hours and ids are their own', () => {
     const a = ev({ id: 'x' });
-    const columns = UsageColumns.of([a, ev({ id: 'y' }), { ...a }, ev({ id: 'x', time: a.time + H }), { ...a, source: 'host/b' }, { ...a }]);
+    const columns = UsageColumns.of([
+      a,
+      ev({ id: 'y' }),
+      { ...a },
+      ev({ id: 'x', time: a.time + H }),
+      { ...a, source: 'host/b' },
+      { ...a },
+    ]);
     expect(Array.from(columns.firstOfEach(0, columns.length))).toEqual([0, 1, 3, 4]);
     expect(Array.from(columns.firstOfEach(2, columns.length))).toEqual([2, 3, 4]);
   });

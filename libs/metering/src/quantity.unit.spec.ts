@@ -6,7 +6,11 @@ function sumOf(...quantities: string[]): string {
   for (const q of quantities) {
     const split = splitQuantity(q);
     if (split) sums.add(slot, split[0], split[1]);
-    else sums.addScaled(slot, BigInt(q.replace('.', '').padEnd(q.indexOf('.') === -1 ? q.length + 9 : q.indexOf('.') + 9, '0')));
+    else
+      sums.addScaled(
+        slot,
+        BigInt(q.replace('.', '').padEnd(q.indexOf('.') === -1 ? q.length + 9 : q.indexOf('.') + 9, '0')),
+      );
   }
   return sums.format(slot);
 }
@@ -28,7 +32,9 @@ describe('exact quantities', () => {
 
   it('given sums past 2^53, then they are still exact (the overflow goes to a bigint)', () => {
     expect(sumOf('9007199254740991', '9007199254740991')).toBe('18014398509481982');
-    expect(sumOf(...Array.from({ length: 2000 }, () => '999999999999999.999999999'))).toBe('1999999999999999999.999998');
+    expect(sumOf(...Array.from({ length: 2000 }, () => '999999999999999.999999999'))).toBe(
+      '1999999999999999999.999998',
+    );
   });
 
   it('given quantities that take the bigint path, then they add to the same sums', () => {

@@ -4,7 +4,10 @@ import { splitQuantity } from './quantity';
 import { Series, SeriesTable } from './series-table';
 
 /** What the dedup and the fold need of an event. */
-export type ColumnEvent = Pick<UsageEvent, 'id' | 'source' | 'time' | 'org' | 'app' | 'region' | 'sku' | 'resource' | 'quantity'>;
+export type ColumnEvent = Pick<
+  UsageEvent,
+  'id' | 'source' | 'time' | 'org' | 'app' | 'region' | 'sku' | 'resource' | 'quantity'
+>;
 
 const HOUR_MS = 3_600_000;
 
@@ -83,7 +86,13 @@ export class UsageColumns {
   /** Whether events i and j have the same day and key (are one event). */
   same(i: number, j: number): boolean {
     const w = this.words;
-    return this.days[i] === this.days[j] && w[4 * i] === w[4 * j] && w[4 * i + 1] === w[4 * j + 1] && w[4 * i + 2] === w[4 * j + 2] && w[4 * i + 3] === w[4 * j + 3];
+    return (
+      this.days[i] === this.days[j] &&
+      w[4 * i] === w[4 * j] &&
+      w[4 * i + 1] === w[4 * j + 1] &&
+      w[4 * i + 2] === w[4 * j + 2] &&
+      w[4 * i + 3] === w[4 * j + 3]
+    );
   }
 
   /**

@@ -19,7 +19,10 @@ export interface HttpAppOptions {
  * own refusals included), request latency metrics, bounded time for slow senders (see
  * BoundedExpressAdapter), no reading of refused bodies, graceful shutdown on SIGTERM.
  */
-export async function createHttpApp(module: Type<unknown> | DynamicModule, opts: HttpAppOptions): Promise<NestExpressApplication> {
+export async function createHttpApp(
+  module: Type<unknown> | DynamicModule,
+  opts: HttpAppOptions,
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, new BoundedExpressAdapter(), {
     logger: jsonLogger(opts.service, opts.config.logLevel),
     // No body-parser: bodies are read by readBody (request-body.ts), with each service's limits.
@@ -52,7 +55,12 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, opts:
 }
 
 /** Listens on the configured address (loopback unless told otherwise) and says where. */
-export async function listen(app: INestApplication, config: MeteringConfig, port: number, service: string): Promise<string> {
+export async function listen(
+  app: INestApplication,
+  config: MeteringConfig,
+  port: number,
+  service: string,
+): Promise<string> {
   await app.listen(port, config.host);
   const url = await app.getUrl();
   new Logger(service).log(`listening on ${url}`);

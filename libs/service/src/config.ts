@@ -28,7 +28,10 @@ export interface MeteringConfig {
 export const DEFAULT_OPERATOR_TOKEN = 'dev-operator-token-change-me';
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
   }
 }
@@ -128,8 +131,14 @@ export function loadConfig(env: Env = process.env): MeteringConfig {
     closeBarrierTimeoutMs: positiveInt(env, 'CLOSE_BARRIER_TIMEOUT_MS', 60_000),
     logLevel: logLevel as MeteringConfig['logLevel'],
     rateLimits: {
-      ingest: { perSecond: positiveInt(env, 'RATE_LIMIT_INGEST', 200), burst: 2 * positiveInt(env, 'RATE_LIMIT_INGEST', 200) },
-      read: { perSecond: positiveInt(env, 'RATE_LIMIT_READ', 100), burst: 2 * positiveInt(env, 'RATE_LIMIT_READ', 100) },
+      ingest: {
+        perSecond: positiveInt(env, 'RATE_LIMIT_INGEST', 200),
+        burst: 2 * positiveInt(env, 'RATE_LIMIT_INGEST', 200),
+      },
+      read: {
+        perSecond: positiveInt(env, 'RATE_LIMIT_READ', 100),
+        burst: 2 * positiveInt(env, 'RATE_LIMIT_READ', 100),
+      },
     },
   };
 }

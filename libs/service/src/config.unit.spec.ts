@@ -8,17 +8,24 @@ describe('loadConfig: the database URLs', () => {
   });
 
   it('given both, then both are taken as they are', () => {
-    const c = loadConfig({ DATABASE_URL: 'postgres://metering_app:s3cret@db:6432/billing', DATABASE_OWNER_URL: 'postgresql://admin:x@db/billing' });
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://metering_app:s3cret@db:6432/billing',
+      DATABASE_OWNER_URL: 'postgresql://admin:x@db/billing',
+    });
     expect(c.databaseUrl).toBe('postgres://metering_app:s3cret@db:6432/billing');
     expect(c.databaseOwnerUrl).toBe('postgresql://admin:x@db/billing');
   });
 
   it('given DATABASE_URL as metering_app only, then the owner is postgres on the same server and database, without the password', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://metering_app:s3cret@db:6432/billing' }).databaseOwnerUrl).toBe('postgres://postgres@db:6432/billing');
+    expect(loadConfig({ DATABASE_URL: 'postgres://metering_app:s3cret@db:6432/billing' }).databaseOwnerUrl).toBe(
+      'postgres://postgres@db:6432/billing',
+    );
   });
 
   it('given DATABASE_URL as another role only (one URL for everything, as before), then the owner tools use it too', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/other' }).databaseOwnerUrl).toBe('postgres://postgres@127.0.0.1:5432/other');
+    expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/other' }).databaseOwnerUrl).toBe(
+      'postgres://postgres@127.0.0.1:5432/other',
+    );
   });
 
   it('refuses a DATABASE_OWNER_URL that is empty or not a postgres URL, naming it', () => {

@@ -15,6 +15,9 @@ export class ObservabilityModule {
  * What /health/ready checks, built from the app's own providers. An app lists HealthController
  * among its controllers and this among its providers.
  */
-export function readinessChecks<D extends unknown[]>(inject: InjectionToken[], useFactory: (...deps: D) => ReadinessCheck[]): Provider {
+export function readinessChecks<D extends unknown[]>(
+  inject: InjectionToken[],
+  useFactory: (...deps: D) => ReadinessCheck[],
+): Provider {
   return { provide: READINESS_CHECKS, inject, useFactory: useFactory as (...deps: unknown[]) => ReadinessCheck[] };
 }

@@ -83,7 +83,12 @@ function rawProblem(status: number, detail: string, headers: Record<string, stri
   const title = (STATUS_CODES[status] ?? 'Error').toLowerCase();
   const body: ProblemBody = { type: `https://metering.dev/problems/${status}`, title, status, detail };
   const text = JSON.stringify(body);
-  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'Content-Type: application/problem+json', `Content-Length: ${Buffer.byteLength(text)}`, 'Connection: close'];
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(text)}`,
+    'Connection: close',
+  ];
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   return `${lines.join('\r\n')}\r\n\r\n${text}`;
 }
@@ -102,7 +107,10 @@ function clientErrorStatus(e: NodeJS.ErrnoException & { reason?: string }): [num
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return [413, 'the chunk extensions are larger than the limit'];
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return [408, `the request was not received in time (head within ${HTTP_TIMEOUTS.headersMs / 1000} s, whole request within ${HTTP_TIMEOUTS.requestMs / 1000} s)`];
+      return [
+        408,
+        `the request was not received in time (head within ${HTTP_TIMEOUTS.headersMs / 1000} s, whole request within ${HTTP_TIMEOUTS.requestMs / 1000} s)`,
+      ];
     case 'ECONNRESET':
     case 'EPIPE':
       return [0, ''];
@@ -141,7 +149,8 @@ function refuseConnect(server: Server): void {
  * a NUL that reached a query would fail it with a 500.
  */
 export function refuseNulInTarget(req: Request, _res: Response, next: NextFunction): void {
-  if (/%00/i.test(req.url)) next(new ProblemException(400, 'the request target holds an encoded NUL (%00), which no parameter may contain'));
+  if (/%00/i.test(req.url))
+    next(new ProblemException(400, 'the request target holds an encoded NUL (%00), which no parameter may contain'));
   else next();
 }
 

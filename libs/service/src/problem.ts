@@ -19,7 +19,11 @@ export interface ProblemBody {
 
 /** An HTTP error that already knows its problem body (thrown by controllers and guards, never by domain code). */
 export class ProblemException extends HttpException {
-  constructor(status: number, detail: string, extra: { errors?: FaultDetail[]; title?: string; headers?: Record<string, string> } = {}) {
+  constructor(
+    status: number,
+    detail: string,
+    extra: { errors?: FaultDetail[]; title?: string; headers?: Record<string, string> } = {},
+  ) {
     const body: ProblemBody = {
       type: `https://metering.dev/problems/${status}`,
       title: extra.title ?? (HttpStatus[status] ?? 'Error').toString().replace(/_/g, ' ').toLowerCase(),
@@ -42,7 +46,11 @@ function fromHttpException(e: HttpException): ProblemBody {
   const res = e.getResponse();
   if (typeof res === 'object' && res !== null && 'type' in res && 'status' in res) return res as ProblemBody;
   const message =
-    typeof res === 'string' ? res : typeof res === 'object' && res !== null && 'message' in res ? String((res as { message: unknown }).message) : e.message;
+    typeof res === 'string'
+      ? res
+      : typeof res === 'object' && res !== null && 'message' in res
+        ? String((res as { message: unknown }).message)
+        : e.message;
   return {
     type: `https://metering.dev/problems/${status}`,
     title: (HttpStatus[status] ?? 'Error').toString().replace(/_/g, ' ').toLowerCase(),
@@ -61,15 +69,26 @@ export class ProblemFilter implements ExceptionFilter {
     let body: ProblemBody;
     if (exception instanceof HttpException) {
       body = fromHttpException(exception);
-      if (exception instanceof ProblemException) for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
+      if (exception instanceof ProblemException)
+        for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
     } else if (isDatabaseUnavailable(exception)) {
       // A restart or failover of Postgres: the request is safe to repeat once it is back.
       this.log.warn(`database unavailable: ${(exception as Error).message}`);
       res.setHeader('retry-after', '2');
-      body = { type: 'https://metering.dev/problems/503', title: 'service unavailable', status: 503, detail: 'the database is unavailable; try again shortly' };
+      body = {
+        type: 'https://metering.dev/problems/503',
+        title: 'service unavailable',
+        status: 503,
+        detail: 'the database is unavailable; try again shortly',
+      };
     } else {
-      this.log.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
-      body = { type: 'https://metering.dev/problems/500', title: 'internal server error', status: 500, detail: 'internal error; it has been logged' };
+      this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      body = {
+        type: 'https://metering.dev/problems/500',
+        title: 'internal server error',
+        status: 500,
+        detail: 'internal error; it has been logged',
+      };
     }
     if (res.headersSent) return;
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
@@ -77,12 +96,24 @@ export class ProblemFilter implements ExceptionFilter {
 }
 
 /** SQLSTATE classes and socket errors that mean Postgres is away (restarting, failing over, refusing connections), not that the request is wrong. */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
 const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 export function isDatabaseUnavailable(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_SOCKET.has(code))) return true;
-  return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(e.message);
+  return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+    e.message,
+  );
 }

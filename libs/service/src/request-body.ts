@@ -21,7 +21,8 @@ export class BodyRefusal extends ProblemException {
   }
 }
 
-const tooLarge = (limit: number) => new BodyRefusal('too_large', 413, `request body is larger than the limit of ${limit} bytes`);
+const tooLarge = (limit: number) =>
+  new BodyRefusal('too_large', 413, `request body is larger than the limit of ${limit} bytes`);
 
 /**
  * Reads a request body of at most `limit` bytes (after decompression, so a small gzip bomb
@@ -30,12 +31,21 @@ const tooLarge = (limit: number) => new BodyRefusal('too_large', 413, `request b
  * (hangUpOnUnreadBody then closes the connection). Refusals are BodyRefusals.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const encoding = String(req.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
   if (!ENCODINGS.has(encoding)) {
-    return Promise.reject(new BodyRefusal('unsupported_encoding', 415, `Content-Encoding '${encoding.slice(0, 64)}' is not supported; use gzip, deflate or none`));
+    return Promise.reject(
+      new BodyRefusal(
+        'unsupported_encoding',
+        415,
+        `Content-Encoding '${encoding.slice(0, 64)}' is not supported; use gzip, deflate or none`,
+      ),
+    );
   }
   if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(tooLarge(limit));
-  const inflater: Transform | null = encoding === 'identity' ? null : encoding === 'gzip' ? createGunzip() : createInflate();
+  const inflater: Transform | null =
+    encoding === 'identity' ? null : encoding === 'gzip' ? createGunzip() : createInflate();
   if (inflater) req.pipe(inflater);
   const source: Readable = inflater ?? req;
   return new Promise<Buffer>((resolve, reject) => {
@@ -67,9 +77,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const onEnd = () => finish(null);
     source.on('data', onData);
     source.once('end', onEnd);
-    source.once('error', (e: Error) => finish(new BodyRefusal('unreadable_body', 400, `the body could not be read: ${e.message}`)));
+    source.once('error', (e: Error) =>
+      finish(new BodyRefusal('unreadable_body', 400, `the body could not be read: ${e.message}`)),
+    );
     req.once('close', () => {
-      if (!req.complete) finish(new BodyRefusal('unreadable_body', 400, 'the client closed the request before its body was complete'));
+      if (!req.complete)
+        finish(new BodyRefusal('unreadable_body', 400, 'the client closed the request before its body was complete'));
     });
   });
 }
@@ -88,7 +101,10 @@ export function refuseOversizeBeforeContinue(server: Server, limit: number): voi
 }
 
 function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  return (
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+  );
 }
 
 /**
@@ -106,12 +122,17 @@ export function jsonBody(limit: number) {
       next();
       return;
     }
-    const [type = '', ...params] = String(req.headers['content-type'] ?? '').split(';').map((s) => s.trim().toLowerCase());
+    const [type = '', ...params] = String(req.headers['content-type'] ?? '')
+      .split(';')
+      .map((s) => s.trim().toLowerCase());
     if (type !== 'application/json') {
       next();
       return;
     }
-    const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+    const charset = params
+      .find((p) => p.startsWith('charset='))
+      ?.slice('charset='.length)
+      .replace(/"/g, '');
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       next(new ProblemException(415, `charset '${charset.slice(0, 64)}' is not supported; send UTF-8`));
       return;
@@ -122,7 +143,9 @@ export function jsonBody(limit: number) {
         try {
           req.body = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
         } catch (e) {
-          return next(new ProblemException(400, `body is not JSON: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`));
+          return next(
+            new ProblemException(400, `body is not JSON: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`),
+          );
         }
         next();
       },

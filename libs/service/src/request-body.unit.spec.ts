@@ -15,12 +15,18 @@ function request(headers: Record<string, string>, chunks: Buffer[]): IncomingMes
   return req;
 }
 
-const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof BodyRefusal ? [e.reason, e.getStatus()] : e));
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => (e instanceof BodyRefusal ? [e.reason, e.getStatus()] : e),
+  );
 
 describe('readBody', () => {
   it('reads a body in chunks, and a gzipped one inflated', async () => {
     expect((await readBody(request({}, [Buffer.from('[1,'), Buffer.from('2]')]), 100)).toString()).toBe('[1,2]');
-    expect((await readBody(request({ 'content-encoding': 'gzip' }, [gzipSync('{"a":1}')]), 100)).toString()).toBe('{"a":1}');
+    expect((await readBody(request({ 'content-encoding': 'gzip' }, [gzipSync('{"a":1}')]), 100)).toString()).toBe(
+      '{"a":1}',
+    );
   });
 
   it('refuses a declared length over the limit before reading, and a body that passes it as it arrives', async () => {
@@ -29,11 +35,19 @@ describe('readBody', () => {
   });
 
   it('counts the limit after decompression: a small gzip bomb is too large', async () => {
-    expect(await refusal(readBody(request({ 'content-encoding': 'gzip' }, [gzipSync(Buffer.alloc(10_000))]), 1000))).toEqual(['too_large', 413]);
+    expect(
+      await refusal(readBody(request({ 'content-encoding': 'gzip' }, [gzipSync(Buffer.alloc(10_000))]), 1000)),
+    ).toEqual(['too_large', 413]);
   });
 
   it('refuses an encoding it does not know (415), and a body that is not the gzip it claims (400)', async () => {
-    expect(await refusal(readBody(request({ 'content-encoding': 'br' }, []), 100))).toEqual(['unsupported_encoding', 415]);
-    expect(await refusal(readBody(request({ 'content-encoding': 'gzip' }, [Buffer.from('plain')]), 100))).toEqual(['unreadable_body', 400]);
+    expect(await refusal(readBody(request({ 'content-encoding': 'br' }, []), 100))).toEqual([
+      'unsupported_encoding',
+      415,
+    ]);
+    expect(await refusal(readBody(request({ 'content-encoding': 'gzip' }, [Buffer.from('plain')]), 100))).toEqual([
+      'unreadable_body',
+      400,
+    ]);
   });
 });

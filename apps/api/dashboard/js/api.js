@@ -54,7 +54,8 @@ export async function get(token, path, { as = 'json', signal } = {}) {
 export function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
-    for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null && one !== '') q.append(k, String(one));
+    for (const one of Array.isArray(v) ? v : [v])
+      if (one !== undefined && one !== null && one !== '') q.append(k, String(one));
   }
   return q.toString();
 }

@@ -68,11 +68,15 @@ function panelError(name, e) {
   if (e.status === 401) return signOut('Your token is no longer valid (revoked or unknown). Sign in again.');
   const banner = $('error-banner');
   banner.hidden = false;
-  banner.textContent = e.status === 403 ? 'This token may not read cost and usage of this organization.' : `Could not load ${name}: ${e.message}`;
+  banner.textContent =
+    e.status === 403
+      ? 'This token may not read cost and usage of this organization.'
+      : `Could not load ${name}: ${e.message}`;
 }
 
 function renderToolbar(range, granularity) {
-  for (const b of document.querySelectorAll('[data-period]')) b.setAttribute('aria-pressed', String(b.dataset.period === state.period.kind));
+  for (const b of document.querySelectorAll('[data-period]'))
+    b.setAttribute('aria-pressed', String(b.dataset.period === state.period.kind));
   $('custom-range').hidden = state.period.kind !== 'custom';
   $('custom-from').value = isoDate(range.from);
   $('custom-to').value = isoDate(range.to - 86_400_000);
@@ -104,7 +108,11 @@ const RENDER = {
     renderApps($('apps'), a, state.filters, pick);
   },
   resources(a) {
-    setKpi('kpi-resources', count(a.total_rows), a.total_rows > a.rows.length ? `top ${a.rows.length} listed below` : 'with usage in this period');
+    setKpi(
+      'kpi-resources',
+      count(a.total_rows),
+      a.total_rows > a.rows.length ? `top ${a.rows.length} listed below` : 'with usage in this period',
+    );
     renderResources($('resources-body'), a, state.filters, pick);
   },
 };
@@ -132,11 +140,20 @@ async function load() {
     series: { ...base, granularity, group_by: 'sku', ...filterParams(state.filters, regionsOf) },
     regions: { ...base, granularity: 'total', group_by: 'region', ...filterParams(state.filters, regionsOf, 'region') },
     apps: { ...base, granularity: 'total', group_by: 'app', ...filterParams(state.filters, regionsOf, 'app') },
-    resources: { ...base, granularity: 'total', group_by: 'resource', order: 'amount', limit: 20, ...filterParams(state.filters, regionsOf, 'resource') },
+    resources: {
+      ...base,
+      granularity: 'total',
+      group_by: 'resource',
+      order: 'amount',
+      limit: 20,
+      ...filterParams(state.filters, regionsOf, 'resource'),
+    },
   });
   const requests = {
     current: get(`/v1/orgs/${encodeURIComponent(session.org)}/usage/current`),
-    ...Object.fromEntries(['series', 'regions', 'apps', 'resources'].map((p) => [p, get(`${costs}?${api.query(shown[p])}`)])),
+    ...Object.fromEntries(
+      ['series', 'regions', 'apps', 'resources'].map((p) => [p, get(`${costs}?${api.query(shown[p])}`)]),
+    ),
   };
   const outcomes = await Promise.allSettled(
     Object.entries(requests).map(([name, request]) =>
@@ -159,8 +176,15 @@ async function downloadCsv(panel) {
   const params = shown[panel];
   if (!params || !session) return;
   try {
-    const blob = await api.get(session.token, `/v1/orgs/${encodeURIComponent(session.org)}/costs?${api.query({ ...params, format: 'csv' })}`, { as: 'blob' });
-    const a = el('a', { href: URL.createObjectURL(blob), download: `${session.org}-costs-${panel}-${params.from.slice(0, 10)}-${params.to.slice(0, 10)}.csv` });
+    const blob = await api.get(
+      session.token,
+      `/v1/orgs/${encodeURIComponent(session.org)}/costs?${api.query({ ...params, format: 'csv' })}`,
+      { as: 'blob' },
+    );
+    const a = el('a', {
+      href: URL.createObjectURL(blob),
+      download: `${session.org}-costs-${panel}-${params.from.slice(0, 10)}-${params.to.slice(0, 10)}.csv`,
+    });
     document.body.append(a);
     a.click();
     a.remove();
@@ -183,7 +207,11 @@ function wire() {
       start();
     } catch (err) {
       $('sign-in-error').textContent =
-        err.status === 401 ? 'This token is not valid: it is unknown or was revoked.' : err.status === 404 ? 'No such organization for this token.' : err.message;
+        err.status === 401
+          ? 'This token is not valid: it is unknown or was revoked.'
+          : err.status === 404
+            ? 'No such organization for this token.'
+            : err.message;
       $('sign-in-error').hidden = false;
     } finally {
       button.disabled = false;
@@ -203,7 +231,8 @@ function wire() {
     const to = $('custom-to').value;
     if (from && to && from <= to) setState({ ...state, period: { kind: 'custom', from, to } });
   });
-  for (const b of document.querySelectorAll('[data-csv]')) b.addEventListener('click', () => downloadCsv(b.dataset.csv));
+  for (const b of document.querySelectorAll('[data-csv]'))
+    b.addEventListener('click', () => downloadCsv(b.dataset.csv));
   window.addEventListener('hashchange', () => {
     state = fromHash(location.hash);
     void load();

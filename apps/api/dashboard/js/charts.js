@@ -1,7 +1,17 @@
 // The two charts, drawn with Chart.js (served by the API from its pinned npm package).
 import { bucketLabel, buckets, compactMoney, moneyOf } from './format.js';
 
-export const PALETTE = ['#5b5bd6', '#12a594', '#e5484d', '#f5a524', '#0090ff', '#8e4ec6', '#46a758', '#d6409f', '#978365'];
+export const PALETTE = [
+  '#5b5bd6',
+  '#12a594',
+  '#e5484d',
+  '#f5a524',
+  '#0090ff',
+  '#8e4ec6',
+  '#46a758',
+  '#d6409f',
+  '#978365',
+];
 const OTHER = '#b9bbc6';
 const MAX_SERIES = 8;
 const FONT = { family: 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 12 };
@@ -15,7 +25,10 @@ function draw(canvas, config) {
   Chart.defaults.font = FONT;
   Chart.defaults.color = '#60646c';
   // No animation: the numbers are what matter, and a chart is final the moment it is drawn.
-  const chart = new Chart(canvas, { ...config, options: { animation: false, responsive: true, maintainAspectRatio: false, ...config.options } });
+  const chart = new Chart(canvas, {
+    ...config,
+    options: { animation: false, responsive: true, maintainAspectRatio: false, ...config.options },
+  });
   charts.set(canvas, chart);
   canvas.dataset.drawn = String(Date.now());
   return chart;
@@ -60,10 +73,18 @@ export function drawCostBySku(canvas, answer, range, granularity) {
       interaction: { mode: 'index', intersect: false },
       scales: {
         x: { stacked: true, grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 24 } },
-        y: { stacked: true, border: { display: false }, grid: { color: '#eceef0' }, ticks: { callback: (v) => compactMoney(v) } },
+        y: {
+          stacked: true,
+          border: { display: false },
+          grid: { color: '#eceef0' },
+          ticks: { callback: (v) => compactMoney(v) },
+        },
       },
       plugins: {
-        legend: { position: 'bottom', labels: { boxWidth: 10, boxHeight: 10, usePointStyle: true, pointStyle: 'rectRounded' } },
+        legend: {
+          position: 'bottom',
+          labels: { boxWidth: 10, boxHeight: 10, usePointStyle: true, pointStyle: 'rectRounded' },
+        },
         tooltip: {
           filter: (item) => item.raw > 0,
           itemSort: (a, b) => b.raw - a.raw,
@@ -80,7 +101,14 @@ export function drawContinents(canvas, continents, onPick) {
     type: 'doughnut',
     data: {
       labels: continents.map((c) => c.name),
-      datasets: [{ data: continents.map((c) => Number(c.cents) / 100), backgroundColor: continents.map((c) => c.color), borderWidth: 2, borderColor: '#fff' }],
+      datasets: [
+        {
+          data: continents.map((c) => Number(c.cents) / 100),
+          backgroundColor: continents.map((c) => c.color),
+          borderWidth: 2,
+          borderColor: '#fff',
+        },
+      ],
     },
     options: {
       cutout: '62%',

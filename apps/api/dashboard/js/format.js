@@ -22,7 +22,12 @@ export const moneyOf = (amount) => money(cents(amount));
 
 /** For chart axes: "$1.2k", "$35". Display only. */
 export function compactMoney(n) {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', notation: 'compact', maximumFractionDigits: 1 }).format(n);
+  return new Intl.NumberFormat('en-US', {
+    style: 'currency',
+    currency: 'USD',
+    notation: 'compact',
+    maximumFractionDigits: 1,
+  }).format(n);
 }
 
 /** Share of a total, "12.5%", from cents. */

@@ -22,7 +22,11 @@ const CONTINENT_COLORS = ['#0090ff', '#12a594', '#f5a524', '#e5484d', '#8e4ec6',
 
 function bar(part, max, color) {
   const pct = max > 0n ? Number((part * 1000n) / max) / 10 : 0;
-  return el('span', { class: 'bar', 'aria-hidden': 'true' }, el('span', { class: 'fill', style: { width: `${pct}%`, ...(color ? { background: color } : {}) } }));
+  return el(
+    'span',
+    { class: 'bar', 'aria-hidden': 'true' },
+    el('span', { class: 'fill', style: { width: `${pct}%`, ...(color ? { background: color } : {}) } }),
+  );
 }
 
 export function empty(container, text) {
@@ -32,18 +36,34 @@ export function empty(container, text) {
 /** Continent totals (for the doughnut) and the region list under their continents. */
 export function continentsOf(regionsAnswer, catalog) {
   const byCode = new Map(catalog.regions.map((r) => [r.code, r]));
-  const names = new Map(catalog.continents.map((c, i) => [c.code, { name: c.name, color: CONTINENT_COLORS[i % CONTINENT_COLORS.length] }]));
+  const names = new Map(
+    catalog.continents.map((c, i) => [c.code, { name: c.name, color: CONTINENT_COLORS[i % CONTINENT_COLORS.length] }]),
+  );
   const groups = new Map();
   for (const row of regionsAnswer.rows) {
     const region = byCode.get(row.region);
     const code = region?.continent ?? '?';
-    const g = groups.get(code) ?? { code, name: names.get(code)?.name ?? 'Unknown', color: names.get(code)?.color ?? '#b9bbc6', cents: 0n, regions: [] };
+    const g = groups.get(code) ?? {
+      code,
+      name: names.get(code)?.name ?? 'Unknown',
+      color: names.get(code)?.color ?? '#b9bbc6',
+      cents: 0n,
+      regions: [],
+    };
     g.cents += cents(row.amount);
-    g.regions.push({ code: row.region, name: region?.name ?? row.region, cents: cents(row.amount), amount: row.amount });
+    g.regions.push({
+      code: row.region,
+      name: region?.name ?? row.region,
+      cents: cents(row.amount),
+      amount: row.amount,
+    });
     groups.set(code, g);
   }
-  const list = [...groups.values()].sort((a, b) => (b.cents > a.cents ? 1 : b.cents < a.cents ? -1 : a.name.localeCompare(b.name)));
-  for (const g of list) g.regions.sort((a, b) => (b.cents > a.cents ? 1 : b.cents < a.cents ? -1 : a.code.localeCompare(b.code)));
+  const list = [...groups.values()].sort((a, b) =>
+    b.cents > a.cents ? 1 : b.cents < a.cents ? -1 : a.name.localeCompare(b.name),
+  );
+  for (const g of list)
+    g.regions.sort((a, b) => (b.cents > a.cents ? 1 : b.cents < a.cents ? -1 : a.code.localeCompare(b.code)));
   return list;
 }
 
@@ -54,7 +74,14 @@ export function renderRegions(container, continents, filters, onPick) {
   const rows = [];
   for (const c of continents) {
     rows.push(
-      el('button', { class: `row continent${filters.continent === c.code ? ' picked' : ''}`, dataset: { continent: c.code }, onclick: () => onPick('continent', c.code), title: `Show only ${c.name}` },
+      el(
+        'button',
+        {
+          class: `row continent${filters.continent === c.code ? ' picked' : ''}`,
+          dataset: { continent: c.code },
+          onclick: () => onPick('continent', c.code),
+          title: `Show only ${c.name}`,
+        },
         el('span', { class: 'swatch', style: { background: c.color } }),
         el('span', { class: 'name' }, c.name),
         el('span', { class: 'share muted' }, share(c.cents, total)),
@@ -63,7 +90,14 @@ export function renderRegions(container, continents, filters, onPick) {
     );
     for (const r of c.regions) {
       rows.push(
-        el('button', { class: `row region${filters.region.includes(r.code) ? ' picked' : ''}`, dataset: { region: r.code, amount: r.amount }, onclick: () => onPick('region', r.code), title: `Show only ${r.name}` },
+        el(
+          'button',
+          {
+            class: `row region${filters.region.includes(r.code) ? ' picked' : ''}`,
+            dataset: { region: r.code, amount: r.amount },
+            onclick: () => onPick('region', r.code),
+            title: `Show only ${r.name}`,
+          },
           el('span', { class: 'code' }, r.code),
           el('span', { class: 'name muted' }, r.name),
           bar(r.cents, max, c.color),
@@ -77,14 +111,22 @@ export function renderRegions(container, continents, filters, onPick) {
 
 export function renderApps(container, answer, filters, onPick) {
   if (answer.rows.length === 0) return empty(container, 'No usage by any app for this period.');
-  const sorted = [...answer.rows].sort((a, b) => Number(cents(b.amount) - cents(a.amount)) || a.app.localeCompare(b.app));
+  const sorted = [...answer.rows].sort(
+    (a, b) => Number(cents(b.amount) - cents(a.amount)) || a.app.localeCompare(b.app),
+  );
   const max = cents(sorted[0].amount);
   const total = cents(answer.total);
   container.replaceChildren(
     ...sorted.map((r) => {
       // Usage without an app cannot be filtered on: it is shown, not offered as a filter.
       const pickable = r.app !== '';
-      return el(pickable ? 'button' : 'div', { class: `row app${filters.app.includes(r.app) ? ' picked' : ''}`, dataset: { app: r.app, amount: r.amount }, onclick: pickable ? () => onPick('app', r.app) : null },
+      return el(
+        pickable ? 'button' : 'div',
+        {
+          class: `row app${filters.app.includes(r.app) ? ' picked' : ''}`,
+          dataset: { app: r.app, amount: r.amount },
+          onclick: pickable ? () => onPick('app', r.app) : null,
+        },
         el('span', { class: 'name' }, r.app === '' ? el('em', { class: 'muted' }, 'no app') : r.app),
         bar(cents(r.amount), max),
         el('span', { class: 'share muted' }, share(cents(r.amount), total)),
@@ -96,17 +138,35 @@ export function renderApps(container, answer, filters, onPick) {
 
 export function renderResources(tbody, answer, filters, onPick) {
   if (answer.rows.length === 0) {
-    tbody.replaceChildren(el('tr', {}, el('td', { colspan: '4' }, el('p', { class: 'empty-state' }, 'No resource had usage in this period.'))));
+    tbody.replaceChildren(
+      el(
+        'tr',
+        {},
+        el('td', { colspan: '4' }, el('p', { class: 'empty-state' }, 'No resource had usage in this period.')),
+      ),
+    );
     return;
   }
   const max = cents(answer.rows[0].amount);
   const total = cents(answer.total);
   tbody.replaceChildren(
     ...answer.rows.map((r, i) =>
-      el('tr', { class: `resource${filters.resource.includes(r.resource) ? ' picked' : ''}`, dataset: { resource: r.resource, amount: r.amount }, onclick: () => onPick('resource', r.resource), title: `Show only ${r.resource}` },
+      el(
+        'tr',
+        {
+          class: `resource${filters.resource.includes(r.resource) ? ' picked' : ''}`,
+          dataset: { resource: r.resource, amount: r.amount },
+          onclick: () => onPick('resource', r.resource),
+          title: `Show only ${r.resource}`,
+        },
         el('td', { class: 'rank muted' }, String(i + 1)),
         el('td', { class: 'name' }, el('code', {}, r.resource)),
-        el('td', { class: 'barcell' }, bar(cents(r.amount), max), el('span', { class: 'share muted' }, share(cents(r.amount), total))),
+        el(
+          'td',
+          { class: 'barcell' },
+          bar(cents(r.amount), max),
+          el('span', { class: 'share muted' }, share(cents(r.amount), total)),
+        ),
         el('td', { class: 'amount' }, moneyOf(r.amount)),
       ),
     ),
@@ -115,13 +175,25 @@ export function renderResources(tbody, answer, filters, onPick) {
 
 export function renderChips(container, list, onRemove) {
   if (list.length === 0) {
-    container.replaceChildren(el('span', { class: 'muted hint' }, 'Click a continent, region, app or resource to narrow every panel to it.'));
+    container.replaceChildren(
+      el('span', { class: 'muted hint' }, 'Click a continent, region, app or resource to narrow every panel to it.'),
+    );
     return;
   }
   container.replaceChildren(
     el('span', { class: 'muted' }, 'Showing only'),
     ...list.map((c) =>
-      el('button', { class: 'chip', dataset: { dim: c.dim, value: c.value }, title: 'Remove this filter', onclick: () => onRemove(c.dim, c.value) }, c.label, el('span', { class: 'x', 'aria-hidden': 'true' }, '×')),
+      el(
+        'button',
+        {
+          class: 'chip',
+          dataset: { dim: c.dim, value: c.value },
+          title: 'Remove this filter',
+          onclick: () => onRemove(c.dim, c.value),
+        },
+        c.label,
+        el('span', { class: 'x', 'aria-hidden': 'true' }, '×'),
+      ),
     ),
     el('button', { class: 'link clear', onclick: () => onRemove(null, null) }, 'Clear all'),
   );

@@ -75,7 +75,8 @@ export function filterParams(filters, regionsOf, ignore = null) {
 /** Chips for the filter bar, in a stable order. */
 export function chips(filters, continentName) {
   const out = [];
-  if (filters.continent) out.push({ dim: 'continent', value: filters.continent, label: `Continent: ${continentName(filters.continent)}` });
+  if (filters.continent)
+    out.push({ dim: 'continent', value: filters.continent, label: `Continent: ${continentName(filters.continent)}` });
   for (const v of filters.region) out.push({ dim: 'region', value: v, label: `Region: ${v}` });
   for (const v of filters.app) out.push({ dim: 'app', value: v, label: `App: ${v === '' ? '(none)' : v}` });
   for (const v of filters.resource) out.push({ dim: 'resource', value: v, label: `Resource: ${v}` });

@@ -24,7 +24,12 @@ export interface AppliedCredits {
  * the soonest to expire first (no expiry last), then the oldest, each as far as it goes, until
  * the total is 0 or the grants are used up.
  */
-export function applyCredits(totalBeforeCredits: Dec | string, grants: readonly CreditGrant[], period: Period, closeTime: number): AppliedCredits {
+export function applyCredits(
+  totalBeforeCredits: Dec | string,
+  grants: readonly CreditGrant[],
+  period: Period,
+  closeTime: number,
+): AppliedCredits {
   const periodEnd = periodBounds(period).to;
   let left = typeof totalBeforeCredits === 'string' ? Dec.of(totalBeforeCredits) : totalBeforeCredits;
   const lines: MoneyLine[] = [];
@@ -43,9 +48,16 @@ export function applyCredits(totalBeforeCredits: Dec | string, grants: readonly 
 /** The grants a close at `closeTime` of a period ending at `periodEnd` may draw on, in the order it draws. */
 export function usableGrants(grants: readonly CreditGrant[], periodEnd: number, closeTime: number): CreditGrant[] {
   return grants
-    .filter((g) => g.grantedAt < closeTime && Dec.of(g.remaining).cmp(Dec.ZERO) > 0 && (g.expiresAt === null || g.expiresAt >= periodEnd))
+    .filter(
+      (g) =>
+        g.grantedAt < closeTime &&
+        Dec.of(g.remaining).cmp(Dec.ZERO) > 0 &&
+        (g.expiresAt === null || g.expiresAt >= periodEnd),
+    )
     .sort(
       (a, b) =>
-        (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.grantedAt - b.grantedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+        (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) ||
+        a.grantedAt - b.grantedAt ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
 }

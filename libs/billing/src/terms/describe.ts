@@ -14,7 +14,9 @@ export function describeLine(kind: TermsLine['kind'], sku: string | null, usageP
       const [type, variant] = s.split('/');
       const name = meterType(type ?? s)?.name ?? type ?? s;
       const what = variant ? `${name} (${variant})` : name;
-      return kind === 'usage' ? `${what}, ${usagePeriod}` : `${what}, ${usagePeriod}: usage reported after that period was invoiced`;
+      return kind === 'usage'
+        ? `${what}, ${usagePeriod}`
+        : `${what}, ${usagePeriod}: usage reported after that period was invoiced`;
     }
   }
 }

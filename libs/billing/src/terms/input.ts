@@ -16,7 +16,8 @@ export function decimalFault(value: unknown, places: number | null, example: str
   const m = /^(0|[1-9]\d*)(?:\.(\d+))?$/.exec(value);
   if (!m) return `must be a non-negative decimal string, e.g. "${example}"`;
   if (m[1]!.length > MAX_INTEGER_DIGITS) return `at most ${MAX_INTEGER_DIGITS} digits before the decimal point`;
-  if (places !== null && (m[2]?.length ?? 0) > places) return places === 0 ? 'must be a whole number' : `at most ${places} decimal places`;
+  if (places !== null && (m[2]?.length ?? 0) > places)
+    return places === 0 ? 'must be a whole number' : `at most ${places} decimal places`;
   return null;
 }
 

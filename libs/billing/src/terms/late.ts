@@ -37,21 +37,45 @@ const itemKey = (sku: string, unitPrice: Dec) => `${sku}\u0000${unitPrice.toStri
  * month, per line key, add up to pricing its final usage at once, to the cent. A difference can
  * be negative (a volume tier reached, a correction); a zero one makes no line.
  */
-export function repriceLateMonth(org: OrgId, period: Period, usageNow: readonly UsageSegment[], terms: Terms, billed: readonly BilledLine[]): (ItemLine | MoneyLine)[] {
+export function repriceLateMonth(
+  org: OrgId,
+  period: Period,
+  usageNow: readonly UsageSegment[],
+  terms: Terms,
+  billed: readonly BilledLine[],
+): (ItemLine | MoneyLine)[] {
   const deltas = new Map<string, Delta>();
   const add = (k: string, d: Omit<Delta, 'quantity' | 'amount'>, quantity: Dec, amount: Dec) => {
     const prev = deltas.get(k);
-    deltas.set(k, { sku: prev?.sku ?? d.sku, unit: prev?.unit ?? d.unit, unitPrice: prev?.unitPrice ?? d.unitPrice, quantity: (prev?.quantity ?? Dec.ZERO).add(quantity), amount: (prev?.amount ?? Dec.ZERO).add(amount) });
+    deltas.set(k, {
+      sku: prev?.sku ?? d.sku,
+      unit: prev?.unit ?? d.unit,
+      unitPrice: prev?.unitPrice ?? d.unitPrice,
+      quantity: (prev?.quantity ?? Dec.ZERO).add(quantity),
+      amount: (prev?.amount ?? Dec.ZERO).add(amount),
+    });
   };
   for (const l of priceMonth(org, period, usageNow, terms)) {
     if (l.kind === 'minimum') add(MINIMUM, { sku: null, unit: null, unitPrice: null }, Dec.ZERO, Dec.of(l.amount));
-    else if (l.sku !== null) add(itemKey(l.sku, Dec.of(l.unit_price)), { sku: l.sku, unit: l.unit, unitPrice: Dec.of(l.unit_price) }, Dec.of(l.quantity), Dec.of(l.amount));
+    else if (l.sku !== null)
+      add(
+        itemKey(l.sku, Dec.of(l.unit_price)),
+        { sku: l.sku, unit: l.unit, unitPrice: Dec.of(l.unit_price) },
+        Dec.of(l.quantity),
+        Dec.of(l.amount),
+      );
   }
   for (const l of billed) {
     if (l.usage_period !== period || l.kind === 'credit') continue;
-    if (l.kind === 'minimum') add(MINIMUM, { sku: null, unit: null, unitPrice: null }, Dec.ZERO, Dec.of(l.amount).neg());
+    if (l.kind === 'minimum')
+      add(MINIMUM, { sku: null, unit: null, unitPrice: null }, Dec.ZERO, Dec.of(l.amount).neg());
     else if (l.sku !== null && l.unit_price !== null && l.quantity !== null) {
-      add(itemKey(l.sku, Dec.of(l.unit_price)), { sku: l.sku, unit: l.unit, unitPrice: Dec.of(l.unit_price) }, Dec.of(l.quantity).neg(), Dec.of(l.amount).neg());
+      add(
+        itemKey(l.sku, Dec.of(l.unit_price)),
+        { sku: l.sku, unit: l.unit, unitPrice: Dec.of(l.unit_price) },
+        Dec.of(l.quantity).neg(),
+        Dec.of(l.amount).neg(),
+      );
     } else throw new RangeError(`a billed ${l.kind} line of ${period} without sku, quantity or unit price`);
   }
   const items: ItemLine[] = [];
@@ -59,7 +83,16 @@ export function repriceLateMonth(org: OrgId, period: Period, usageNow: readonly 
   for (const [k, d] of deltas) {
     if (d.quantity.isZero() && d.amount.isZero()) continue;
     if (k === MINIMUM) {
-      minimum = { kind: 'minimum', sku: null, usage_period: period, quantity: null, unit: null, unit_price: null, amount: d.amount.toFixed(2), description: `${describeLine('minimum', null, period)}: adjusted for usage reported after that period was invoiced` };
+      minimum = {
+        kind: 'minimum',
+        sku: null,
+        usage_period: period,
+        quantity: null,
+        unit: null,
+        unit_price: null,
+        amount: d.amount.toFixed(2),
+        description: `${describeLine('minimum', null, period)}: adjusted for usage reported after that period was invoiced`,
+      };
       continue;
     }
     items.push({

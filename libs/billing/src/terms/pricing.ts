@@ -24,7 +24,8 @@ export function priceUsage(org: OrgId, period: Period, usage: readonly UsageSegm
   const { from, to } = periodBounds(period);
   const bySku = new Map<string, Map<number, Dec>>();
   for (const s of usage) {
-    if (!(s.hour >= from && s.hour < to)) throw new RangeError(`usage of ${s.sku} at ${new Date(s.hour).toISOString()} is not in ${period}`);
+    if (!(s.hour >= from && s.hour < to))
+      throw new RangeError(`usage of ${s.sku} at ${new Date(s.hour).toISOString()} is not in ${period}`);
     const hours = bySku.get(s.sku) ?? new Map<number, Dec>();
     hours.set(s.hour, (hours.get(s.hour) ?? Dec.ZERO).add(Dec.of(s.quantity)));
     bySku.set(s.sku, hours);
@@ -36,14 +37,20 @@ export function priceUsage(org: OrgId, period: Period, usage: readonly UsageSegm
     const byPrice = new Map<string, { unitPrice: Dec; quantity: Dec; unit: string }>();
     let running = Dec.ZERO;
     for (const [hour, quantity] of hours) {
-      if (quantity.cmp(Dec.ZERO) < 0) throw new RangeError(`usage of ${sku} at ${new Date(hour).toISOString()} is negative (${quantity.toString()})`);
+      if (quantity.cmp(Dec.ZERO) < 0)
+        throw new RangeError(`usage of ${sku} at ${new Date(hour).toISOString()} is negative (${quantity.toString()})`);
       const entry = terms.entryAt(org, sku, hour);
-      if (!entry) throw new MissingPriceError(`no price for '${sku}' in force at ${new Date(hour).toISOString()} for ${org}`);
+      if (!entry)
+        throw new MissingPriceError(`no price for '${sku}' in force at ${new Date(hour).toISOString()} for ${org}`);
       for (const part of partsOf(entry, running, quantity, monthTotal)) {
         if (part.quantity.isZero()) continue;
         const k = part.unitPrice.toString();
         const prev = byPrice.get(k);
-        byPrice.set(k, { unitPrice: part.unitPrice, quantity: (prev?.quantity ?? Dec.ZERO).add(part.quantity), unit: prev?.unit ?? entry.unit });
+        byPrice.set(k, {
+          unitPrice: part.unitPrice,
+          quantity: (prev?.quantity ?? Dec.ZERO).add(part.quantity),
+          unit: prev?.unit ?? entry.unit,
+        });
       }
       running = running.add(quantity);
     }
@@ -68,7 +75,8 @@ export function priceUsage(org: OrgId, period: Period, usage: readonly UsageSegm
 function partsOf(entry: TermPriceEntry, before: Dec, quantity: Dec, monthTotal: Dec): Part[] {
   const rate = entry.rate;
   if (rate.kind === 'flat') return [{ unitPrice: Dec.of(rate.unitPrice), quantity }];
-  if (rate.mode === 'volume') return [{ unitPrice: Dec.of(tierReached(entry, rate.tiers, monthTotal).unitPrice), quantity }];
+  if (rate.mode === 'volume')
+    return [{ unitPrice: Dec.of(tierReached(entry, rate.tiers, monthTotal).unitPrice), quantity }];
   return graduatedParts(entry, rate.tiers, before, before.add(quantity));
 }
 
@@ -84,13 +92,18 @@ function graduatedParts(entry: TermPriceEntry, tiers: readonly Tier[], start: De
     if (upper === null || upper.cmp(end) >= 0) return parts;
     lower = upper;
   }
-  throw new RangeError(`price entry ${entry.id} (${entry.sku}) has no tier for unit ${end.toString()}: its last tier must be unbounded`);
+  throw new RangeError(
+    `price entry ${entry.id} (${entry.sku}) has no tier for unit ${end.toString()}: its last tier must be unbounded`,
+  );
 }
 
 /** Unit number n falls in the first tier whose upTo >= n. */
 function tierReached(entry: TermPriceEntry, tiers: readonly Tier[], n: Dec): Tier {
   const tier = tiers.find((t) => t.upTo === null || Dec.of(t.upTo).cmp(n) >= 0);
-  if (!tier) throw new RangeError(`price entry ${entry.id} (${entry.sku}) has no tier for unit ${n.toString()}: its last tier must be unbounded`);
+  if (!tier)
+    throw new RangeError(
+      `price entry ${entry.id} (${entry.sku}) has no tier for unit ${n.toString()}: its last tier must be unbounded`,
+    );
   return tier;
 }
 
@@ -101,15 +114,31 @@ const min = (a: Dec, b: Dec) => (a.cmp(b) <= 0 ? a : b);
  * The `minimum` line of `org`'s month: when the month's usage lines add up to less than the
  * minimum in force for it, the difference; otherwise null.
  */
-export function minimumLine(org: OrgId, period: Period, usageLines: readonly Pick<TermsLine, 'kind' | 'amount' | 'usage_period'>[], terms: Terms): MoneyLine | null {
+export function minimumLine(
+  org: OrgId,
+  period: Period,
+  usageLines: readonly Pick<TermsLine, 'kind' | 'amount' | 'usage_period'>[],
+  terms: Terms,
+): MoneyLine | null {
   const minimum = terms.minimumFor(org, period);
-  const used = sumDec(usageLines.filter((l) => l.kind === 'usage' && l.usage_period === period).map((l) => Dec.of(l.amount)));
+  const used = sumDec(
+    usageLines.filter((l) => l.kind === 'usage' && l.usage_period === period).map((l) => Dec.of(l.amount)),
+  );
   if (used.cmp(minimum) >= 0) return null;
   return moneyLine('minimum', period, minimum.sub(used));
 }
 
 export function moneyLine(kind: MoneyLine['kind'], period: Period, amount: Dec): MoneyLine {
-  return { kind, sku: null, usage_period: period, quantity: null, unit: null, unit_price: null, amount: amount.toFixed(2), description: describeLine(kind, null, period) };
+  return {
+    kind,
+    sku: null,
+    usage_period: period,
+    quantity: null,
+    unit: null,
+    unit_price: null,
+    amount: amount.toFixed(2),
+    description: describeLine(kind, null, period),
+  };
 }
 
 /** What `org`'s month costs before credits: its usage lines, then the minimum's line if it has one. */

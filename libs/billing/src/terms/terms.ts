@@ -33,14 +33,19 @@ export class Terms {
         // Two entries from the same hour would leave it open which is in force; the database refuses them (409).
         if (list[i]!.effectiveFrom === list[i - 1]!.effectiveFrom) {
           const e = list[i]!;
-          throw new RangeError(`two price entries for (${e.sku}, ${e.org ?? 'list'}) from ${new Date(e.effectiveFrom).toISOString()}`);
+          throw new RangeError(
+            `two price entries for (${e.sku}, ${e.org ?? 'list'}) from ${new Date(e.effectiveFrom).toISOString()}`,
+          );
         }
       }
     }
     for (const c of data.commitments) {
       const list = (this.commitments.get(c.org) ?? []).filter((o) => o.from !== c.from);
       list.push(c);
-      this.commitments.set(c.org, list.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0)));
+      this.commitments.set(
+        c.org,
+        list.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0)),
+      );
     }
     for (const g of data.credits) this.credits.set(g.org, [...(this.credits.get(g.org) ?? []), g]);
   }
@@ -50,7 +55,9 @@ export class Terms {
    * then if there is one, else the list entry in force; undefined when neither is.
    */
   entryAt(org: OrgId, sku: string, hourMs: number): TermPriceEntry | undefined {
-    return inForce(this.entries.get(entryKey(sku, org)), hourMs) ?? inForce(this.entries.get(entryKey(sku, null)), hourMs);
+    return (
+      inForce(this.entries.get(entryKey(sku, org)), hourMs) ?? inForce(this.entries.get(entryKey(sku, null)), hourMs)
+    );
   }
 
   /** The hours in [from, to) at which the entry pricing `org`'s `sku` may change, ascending: where segments must be cut. */

@@ -27,26 +27,34 @@ export function validatePriceBody(body: unknown, ctx: PriceInputContext): Valida
 
   const { sku } = body;
   let unit: string | undefined;
-  if (typeof sku !== 'string' || sku === '') faults.push({ path: 'sku', message: 'is required: a SKU of the catalog, e.g. "gpu.runtime/a10"' });
+  if (typeof sku !== 'string' || sku === '')
+    faults.push({ path: 'sku', message: 'is required: a SKU of the catalog, e.g. "gpu.runtime/a10"' });
   else if ((unit = ctx.unitOf(sku)) === undefined) faults.push({ path: 'sku', message: 'is not a SKU of the catalog' });
 
   let effectiveFrom: number | undefined;
-  if (body['effective_from'] === undefined) faults.push({ path: 'effective_from', message: 'is required: the start of a UTC hour, e.g. "2026-12-01T00:00:00Z"' });
+  if (body['effective_from'] === undefined)
+    faults.push({
+      path: 'effective_from',
+      message: 'is required: the start of a UTC hour, e.g. "2026-12-01T00:00:00Z"',
+    });
   else {
     const t = instantOf(body['effective_from']);
     if (typeof t === 'string') faults.push({ path: 'effective_from', message: t });
-    else if (t % HOUR_MS !== 0) faults.push({ path: 'effective_from', message: 'must be the start of a UTC hour, e.g. "2026-12-01T00:00:00Z"' });
+    else if (t % HOUR_MS !== 0)
+      faults.push({ path: 'effective_from', message: 'must be the start of a UTC hour, e.g. "2026-12-01T00:00:00Z"' });
     else effectiveFrom = t;
   }
 
   const org = body['org'];
   if (org !== undefined && org !== null) {
-    if (typeof org !== 'string' || org === '') faults.push({ path: 'org', message: 'must be an organization slug, or left out for a list price' });
+    if (typeof org !== 'string' || org === '')
+      faults.push({ path: 'org', message: 'must be an organization slug, or left out for a list price' });
     else if (!ctx.orgExists(org)) faults.push({ path: 'org', message: 'is not an organization' });
   }
 
   const rate = rateOf(body, faults);
-  if (faults.length > 0 || unit === undefined || effectiveFrom === undefined || rate === undefined) return { ok: false, faults };
+  if (faults.length > 0 || unit === undefined || effectiveFrom === undefined || rate === undefined)
+    return { ok: false, faults };
   return {
     ok: true,
     value: { sku: sku as string, org: typeof org === 'string' ? asCheckedOrg(org) : null, effectiveFrom, unit, rate },
@@ -77,12 +85,17 @@ function rateOf(body: Record<string, unknown>, faults: InputFault[]): Rate | und
     else faults.push({ path: 'tier_mode', message: 'must be "graduated" (the default) or "volume"' });
   }
   const tiers = tiersOf(body['tiers'], faults);
-  return tiers && (mode === undefined || mode === 'graduated' || mode === 'volume') ? { kind: 'tiered', mode: tierMode, tiers } : undefined;
+  return tiers && (mode === undefined || mode === 'graduated' || mode === 'volume')
+    ? { kind: 'tiered', mode: tierMode, tiers }
+    : undefined;
 }
 
 function tiersOf(value: unknown, faults: InputFault[]): Tier[] | undefined {
   if (!Array.isArray(value) || value.length === 0) {
-    faults.push({ path: 'tiers', message: 'must be a non-empty array of {"up_to", "unit_price"}, the last with "up_to": null' });
+    faults.push({
+      path: 'tiers',
+      message: 'must be a non-empty array of {"up_to", "unit_price"}, the last with "up_to": null',
+    });
     return undefined;
   }
   if (value.length > MAX_TIERS) {
@@ -102,7 +115,11 @@ function tiersOf(value: unknown, faults: InputFault[]): Tier[] | undefined {
     const last = i === value.length - 1;
     const upTo = t['up_to'];
     if (last) {
-      if (upTo !== null) faults.push({ path: `${at}.up_to`, message: 'must be null in the last tier: it holds all the units above the one before' });
+      if (upTo !== null)
+        faults.push({
+          path: `${at}.up_to`,
+          message: 'must be null in the last tier: it holds all the units above the one before',
+        });
     } else if (upTo === null || upTo === undefined) {
       faults.push({ path: `${at}.up_to`, message: 'may be null in the last tier only' });
     } else {
@@ -110,7 +127,8 @@ function tiersOf(value: unknown, faults: InputFault[]): Tier[] | undefined {
       if (fault) faults.push({ path: `${at}.up_to`, message: fault });
       else if (isZeroDecimal(upTo as string)) faults.push({ path: `${at}.up_to`, message: 'must be positive' });
       else {
-        if (previous !== null && Dec.of(upTo as string).cmp(Dec.of(previous)) <= 0) faults.push({ path: `${at}.up_to`, message: `must be greater than the tier before's (${previous})` });
+        if (previous !== null && Dec.of(upTo as string).cmp(Dec.of(previous)) <= 0)
+          faults.push({ path: `${at}.up_to`, message: `must be greater than the tier before's (${previous})` });
         previous = upTo as string;
       }
     }
