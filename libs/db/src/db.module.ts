@@ -20,6 +20,7 @@ import { PriceRepository } from './price.repository';
 import { ProjectionStore } from './projection.store';
 import { schemaAlteringRole, schemaAlteringRoleWarning } from './roles';
 import { TimeZoneRepository } from './time-zone.repository';
+import { TermsRepository } from './terms.repository';
 import { UsageRepository } from './usage.repository';
 
 class PoolCloser implements OnApplicationShutdown {
@@ -66,6 +67,7 @@ export class DbModule {
       AuditRepository,
       CostRepository,
       TimeZoneRepository,
+      TermsRepository,
     ];
     return {
       module: DbModule,
@@ -83,6 +85,7 @@ export class DbModule {
         AuditRepository,
         CostRepository,
         TimeZoneRepository,
+        TermsRepository,
       ],
     };
   }

@@ -16,3 +16,4 @@ export * from './outbox.repository';
 export * from './billing-lock';
 export * from './db.module';
 export * from './scratch-database';
+export * from './terms.repository';

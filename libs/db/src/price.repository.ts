@@ -45,10 +45,12 @@ export class PriceRepository {
 
   /**
    * Makes the price book exactly `entries`: verify's scratch database takes the live one. As
-   * the owner, and only there: TRUNCATE passes the triggers that keep the live book append-only.
+   * the owner, and only there: the triggers that keep the live book append-only are set aside
+   * for the one transaction.
    */
   async replaceAll(entries: readonly PriceEntry[]): Promise<void> {
     await withTransaction(this.pool, async (client) => {
+      await client.query('ALTER TABLE prices DISABLE TRIGGER USER');
       await client.query('TRUNCATE prices');
       for (const e of entries) {
         await client.query('INSERT INTO prices (sku, unit, unit_price, effective_from) VALUES ($1, $2, $3, $4)', [
@@ -58,6 +60,7 @@ export class PriceRepository {
           new Date(e.effectiveFrom),
         ]);
       }
+      await client.query('ALTER TABLE prices ENABLE TRIGGER USER');
     });
   }
 }
