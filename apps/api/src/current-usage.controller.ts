@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { invoiceLines } from '@metering/billing';
+import { applyCredits, linesTotal, priceMonth, Terms } from '@metering/billing';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { BillingRepository } from '@metering/db';
-import { Dec, OrgId, periodBounds, periodOf } from '@metering/domain';
+import { BillingRepository, TermsRepository } from '@metering/db';
+import { OrgId, periodBounds, periodOf } from '@metering/domain';
 import { iso } from './render';
 
 export interface CurrentUsage {
@@ -12,7 +12,14 @@ export interface CurrentUsage {
   to: string;
   as_of: string;
   currency: 'USD';
-  lines: { sku: string; unit: string; quantity: string; unit_price: string; amount: string }[];
+  lines: {
+    kind: 'usage' | 'minimum' | 'credit';
+    sku: string | null;
+    unit: string | null;
+    quantity: string | null;
+    unit_price: string | null;
+    amount: string;
+  }[];
   total: string;
   /** The total if the rest of the month runs like the part so far. */
   forecast: string;
@@ -21,7 +28,10 @@ export interface CurrentUsage {
 /** The open month so far, priced: what the customer's bill would say today. */
 @Controller('v1/orgs/:org/usage/current')
 export class CurrentUsageController {
-  constructor(private readonly billing: BillingRepository) {}
+  constructor(
+    private readonly billing: BillingRepository,
+    private readonly terms: TermsRepository,
+  ) {}
 
   @Get()
   @OrgRole('viewer')
@@ -29,12 +39,18 @@ export class CurrentUsageController {
     const now = Date.now();
     const period = periodOf(now);
     const { from, to } = periodBounds(period);
-    const book = await this.billing.priceBook();
-    const projected = await this.billing.projectedFor(org, period, book);
-    const lines = invoiceLines(period, projected, [], (sku) => book.unitOf(sku)).map(
-      ({ sku, unit, quantity, unit_price, amount }) => ({ sku, unit, quantity, unit_price, amount }),
-    );
-    const total = lines.reduce((s, l) => s.add(Dec.of(l.amount)), Dec.ZERO);
+    const terms = new Terms(await this.terms.snapshot(org));
+    const priced = priceMonth(org, period, await this.billing.usageSegments(org, period, terms), terms);
+    const credits = applyCredits(linesTotal(priced), terms.grantsOf(org), period, now).lines;
+    const lines = [...priced, ...credits].map(({ kind, sku, unit, quantity, unit_price, amount }) => ({
+      kind: kind === 'adjustment' ? ('usage' as const) : kind,
+      sku,
+      unit,
+      quantity,
+      unit_price,
+      amount,
+    }));
+    const total = linesTotal(lines);
     const elapsed = BigInt(Math.max(1, now - from));
     return {
       org,

@@ -26,31 +26,36 @@ const money = (s: string) => {
 const quantity = (q: string, unit: string) =>
   `${q.replace(/^(-?\d+)/, (w) => w.replace(/\B(?=(\d{3})+(?!\d))/g, ','))} ${unit}${unit === 'byte' || unit === 'second' ? 's' : ''}`;
 
-function product(sku: string): string {
-  const type = sku.split('/')[0] ?? sku;
+function product(l: InvoiceLine): string {
+  if (l.sku === null) return l.kind === 'minimum' ? 'Monthly minimum' : 'Credit';
+  const type = l.sku.split('/')[0] ?? l.sku;
   return meterType(type)?.name ?? type;
 }
 
-/** A printable invoice or credit note: one HTML page, styled for paper, no scripts. */
-export function renderDocument(d: PrintableDocument): string {
-  const groups = new Map<string, InvoiceLine[]>();
-  for (const l of d.lines) groups.set(product(l.sku), [...(groups.get(product(l.sku)) ?? []), l]);
-  const rows = [...groups]
-    .map(
-      ([name, lines]) =>
-        `<tr class="group"><th colspan="5">${esc(name)}</th></tr>` +
-        lines
-          .map(
-            (l) => `<tr${l.kind === 'adjustment' ? ' class="adj"' : ''}>
+function row(l: InvoiceLine): string {
+  if (l.quantity === null)
+    return `<tr class="${l.kind}">
+  <td>${esc(l.description)}</td>
+  <td>${esc(l.usage_period)}</td>
+  <td class="num"></td>
+  <td class="num"></td>
+  <td class="num">${esc(money(l.amount))}</td>
+</tr>`;
+  return `<tr${l.kind === 'adjustment' ? ' class="adj"' : ''}>
   <td>${esc(l.description)}<div class="sku">${esc(l.sku)}${l.kind === 'adjustment' ? ' · adjustment' : ''}</div></td>
   <td>${esc(l.usage_period)}</td>
   <td class="num">${esc(quantity(l.quantity, l.unit))}</td>
   <td class="num">$${esc(l.unit_price)} / ${esc(l.unit)}</td>
   <td class="num">${esc(money(l.amount))}</td>
-</tr>`,
-          )
-          .join('\n'),
-    )
+</tr>`;
+}
+
+/** A printable invoice or credit note: one HTML page, styled for paper, no scripts. */
+export function renderDocument(d: PrintableDocument): string {
+  const groups = new Map<string, InvoiceLine[]>();
+  for (const l of d.lines) groups.set(product(l), [...(groups.get(product(l)) ?? []), l]);
+  const rows = [...groups]
+    .map(([name, lines]) => `<tr class="group"><th colspan="5">${esc(name)}</th></tr>` + lines.map(row).join('\n'))
     .join('\n');
   const isVoid = d.status === 'void';
   return `<!doctype html>
@@ -71,6 +76,8 @@ export function renderDocument(d: PrintableDocument): string {
   td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
   .sku { font-size: 8.5pt; color: #57606a; font-family: ui-monospace, monospace; }
   tr.adj td { background: #fff8c5; }
+  tr.minimum td { font-style: italic; }
+  tr.credit td { color: #1a7f37; }
   tfoot td { border-top: 2px solid #1b1f24; font-weight: 700; font-size: 12pt; }
   footer { margin-top: 2.5em; font-size: 8.5pt; color: #57606a; word-break: break-all; }
   tr { page-break-inside: avoid; }

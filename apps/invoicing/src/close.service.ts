@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { closedInvoices, decideClose, InvoiceSummary } from '@metering/billing';
+import { closedInvoices, decideClose, InvoiceSummary, Terms } from '@metering/billing';
 import {
   BillingLock,
   BillingRepository,
@@ -9,6 +9,7 @@ import {
   OutboxRepository,
   ProjectionStore,
   storedPositions,
+  TermsRepository,
 } from '@metering/db';
 import { parsePeriod, Period, periodBounds } from '@metering/domain';
 import { billingEventMessage, untilFolded } from '@metering/kafka';
@@ -46,6 +47,7 @@ export class CloseService {
     private readonly documents: DocumentsRepository,
     private readonly outbox: OutboxRepository,
     private readonly store: ProjectionStore,
+    private readonly terms: TermsRepository,
     @Inject(INVOICING_KAFKA) private readonly kafka: Kafka,
     @Inject(METERING_CONFIG) private readonly config: MeteringConfig,
   ) {}
@@ -77,15 +79,15 @@ export class CloseService {
       if (closed) return answer(decideClose({ status: 'closed', invoices: closed }, command));
       progress({ phase: 'reading', done: 0, total: 1 });
       const positions = await this.positions(client);
-      const terms = { priceBook: await this.billing.priceBook(client) };
-      const usage = await this.billing.billableUsageAllOrgs(client, period, terms.priceBook);
+      const terms = { terms: new Terms(await this.terms.snapshotAllOrgs(client)) };
+      const usage = await this.billing.billableUsageAllOrgs(client, period, terms.terms);
       const firstNumber = await this.documents.firstFreeNumber(client);
       progress({ phase: 'reading', done: 1, total: 1 });
       const decision = decideClose({ status: 'open', usage, terms, firstNumber }, command);
       if (decision.type === 'AlreadyClosed') return answer(decision);
       const { invoices, events } = decision;
       await this.documents.takeNumbers(client, firstNumber, invoices.length);
-      await this.documents.recordClose(client, period, positions, invoices.length);
+      await this.documents.recordClose(client, period, positions, invoices.length, decision.terms);
       for (let i = 0; i < invoices.length; i += WRITE_CHUNK) {
         await this.documents.insertInvoices(client, invoices.slice(i, i + WRITE_CHUNK));
         await this.outbox.insert(
@@ -94,6 +96,7 @@ export class CloseService {
         );
         progress({ phase: 'writing', done: Math.min(i + WRITE_CHUNK, invoices.length), total: invoices.length });
       }
+      await this.documents.recordCreditsApplied(client, decision.credits);
       return answer(decision);
     });
     progress({ phase: 'done', done: result.created, total: result.created });

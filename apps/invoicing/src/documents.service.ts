@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decideVoid, draftInvoices, InvoiceLine, parseDocumentNumber, totalOf } from '@metering/billing';
+import { decideVoid, draftInvoices, InvoiceLine, parseDocumentNumber, Terms, totalOf } from '@metering/billing';
 import {
   BillingLock,
   BillingRepository,
@@ -7,6 +7,7 @@ import {
   Difference,
   DocumentsRepository,
   OutboxRepository,
+  TermsRepository,
 } from '@metering/db';
 import { OrgId, parsePeriod, Period } from '@metering/domain';
 import { billingEventMessage } from '@metering/kafka';
@@ -33,6 +34,7 @@ export class DocumentsService {
     private readonly billing: BillingRepository,
     private readonly documents: DocumentsRepository,
     private readonly outbox: OutboxRepository,
+    private readonly terms: TermsRepository,
     @Inject(METERING_CONFIG) private readonly config: MeteringConfig,
   ) {}
 
@@ -46,10 +48,15 @@ export class DocumentsService {
     const decision = await this.lock.underLock(async (client) => {
       const invoice = await this.documents.invoiceForOperator(number, client);
       const firstNumber = await this.documents.firstFreeNumber(client);
-      const decided = decideVoid({ invoice, firstNumber }, { number, reason, issuedAt: new Date().toISOString() });
+      const creditsDrawn = invoice ? await this.documents.creditsApplied(client, invoice.number) : [];
+      const decided = decideVoid(
+        { invoice, firstNumber, creditsDrawn },
+        { number, reason, issuedAt: new Date().toISOString() },
+      );
       if (decided.type === 'InvoiceVoided') {
         await this.documents.takeNumbers(client, firstNumber, 1);
         await this.documents.insertCreditNote(client, decided.creditNote);
+        await this.documents.recordCreditsReturned(client, number, decided.creditNote.number, decided.creditReturned);
         await this.outbox.insert(client, [billingEventMessage(this.config.topics.invoices, decided.event)]);
       }
       return decided;
@@ -67,10 +74,11 @@ export class DocumentsService {
     const period = parsePeriod(text);
     if (period === null) throw new InvalidPeriodError(text);
     const draft = await this.lock.inSnapshot(async (client) => {
-      const terms = { priceBook: await this.billing.priceBook(client) };
-      return draftInvoices(period, await this.billing.billableUsage(client, period, terms.priceBook, org), terms)[0];
+      const terms = { terms: new Terms(await this.terms.snapshot(org, client)) };
+      const usage = await this.billing.billableUsage(client, period, terms.terms, org);
+      return draftInvoices(period, usage, terms, Date.now())[0];
     });
-    const lines = draft?.lines ?? [];
+    const lines = draft?.content.lines ?? [];
     return {
       number: null,
       org,

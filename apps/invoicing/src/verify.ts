@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { contentHash, draftInvoices, IssuedDocument } from '@metering/billing';
+import { contentHash, draftInvoices, IssuedDocument, Terms, TermsData } from '@metering/billing';
 import {
   BillingLock,
   BillingRepository,
@@ -8,9 +8,9 @@ import {
   DocumentsRepository,
   dropDatabase,
   freshDatabase,
-  PriceRepository,
   ProjectionStore,
   RecordedClose,
+  TermsRepository,
 } from '@metering/db';
 import type { Period } from '@metering/domain';
 // The aggregator's own decoding, so the replay folds exactly as the live aggregator did.
@@ -57,8 +57,9 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
     const scratch = createPool(scratchUrl, { max: 4 });
     const kafka = createKafka(config.kafkaBrokers, 'billing-verify');
     try {
-      // The same price book as live (closes refuse retroactive prices, so it is the one each close used).
-      await new PriceRepository(scratch).replaceAll(await new PriceRepository(live).entries());
+      // Closes recorded before closes recorded their terms priced with the list price book, which
+      // never changes for a closed month: the live one stands in for what they used.
+      const liveTerms = await new TermsRepository(live).snapshotAllOrgs();
       const topic = closes[0]!.positions.topic;
       const store = new ProjectionStore(scratch);
       const decoder = foldDecoder();
@@ -85,7 +86,7 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
         for (const close of closes) {
           const targets = new Map(partitions.map((p) => [p, BigInt(close.positions.partitions[String(p)] ?? '0')]));
           await replayer.runTo(targets);
-          periods.push(await replayClose(live, scratch, close));
+          periods.push(await replayClose(live, scratch, close, close.terms ?? liveTerms));
           log.log(
             `${close.period}: ${periods[periods.length - 1]!.matched} of ${periods[periods.length - 1]!.invoices} invoices match`,
           );
@@ -105,17 +106,20 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
 }
 
 /** Closes `close.period` in the scratch database with the live invoices' numbers, and compares. */
-async function replayClose(live: Pool, scratch: Pool, close: RecordedClose): Promise<PeriodVerdict> {
+async function replayClose(live: Pool, scratch: Pool, close: RecordedClose, data: TermsData): Promise<PeriodVerdict> {
   const originals = await new DocumentsRepository(live).issuedInvoices(close.period);
   const billing = new BillingRepository(scratch);
   const documents = new DocumentsRepository(scratch);
+  // Every invoice of a close is issued at one time: the time its credit rules read.
+  const issuedAt = [...originals.values()][0]?.issued_at ?? new Date().toISOString();
   return new BillingLock(scratch).underLock(async (client) => {
-    const terms = { priceBook: await billing.priceBook(client) };
+    const terms = { terms: new Terms(data) };
     const drafts = draftInvoices(
       close.period,
-      await billing.billableUsageAllOrgs(client, close.period, terms.priceBook),
+      await billing.billableUsageAllOrgs(client, close.period, terms.terms),
       terms,
-    );
+      Date.parse(issuedAt),
+    ).map((d) => d.content);
     const verdict: PeriodVerdict = {
       period: close.period,
       invoices: originals.size,
@@ -140,7 +144,7 @@ async function replayClose(live: Pool, scratch: Pool, close: RecordedClose): Pro
     const replayed = new Set<string>(drafts.map((d) => d.org));
     for (const [org, original] of originals) if (!replayed.has(org)) verdict.missing.push(original.number);
     // Record the replayed close so later periods see what was billed, as the live ones did.
-    await documents.recordClose(client, close.period, close.positions, issued.length);
+    await documents.recordClose(client, close.period, close.positions, issued.length, data);
     await documents.insertInvoices(client, issued);
     return verdict;
   });

@@ -1,10 +1,10 @@
-import type { PriceBook } from './price-book';
+import type { Terms } from './terms/terms';
 
 /**
- * The commercial terms a close prices with, read in its snapshot and handed in: today the
- * public price book (per-SKU unit prices, effective-dated); contract prices, tiers, minimums
- * and credits join it here.
+ * The commercial terms a close prices with, read in its snapshot and handed in: list and
+ * contract price entries (flat or tiered), monthly minimums and credit grants with what
+ * remains of them. A close records them (`terms.data`), so a replay prices with the same.
  */
 export interface BillingTerms {
-  priceBook: PriceBook;
+  terms: Terms;
 }

@@ -2,6 +2,7 @@ import type { Period } from '@metering/domain';
 import type { InvoiceFinalized } from './billing-event';
 import { InvoiceSummary, IssuedDocument, summaryOf } from './documents';
 import { BillableUsage, contentHash, draftInvoices, InvoiceContent } from './invoice';
+import type { TermsData } from './terms/terms';
 import { documentNumber } from './numbers';
 import type { BillingTerms } from './billing-terms';
 
@@ -19,9 +20,27 @@ export type CloseState =
   /** Not closed yet: what there is to bill, the terms to bill it by, and the first free number of the shared sequence. */
   | { status: 'open'; usage: BillableUsage; terms: BillingTerms; firstNumber: bigint };
 
+/** Credit an invoice of the close draws from a grant. */
+export interface CreditDrawn {
+  invoice: string;
+  grantId: string;
+  amount: string;
+}
+
 export type CloseDecision =
-  /** The invoices to write, numbered from `firstNumber` on in slug order, and one `invoice.finalized` event each. */
-  | { type: 'PeriodClosed'; period: Period; invoices: IssuedDocument[]; events: InvoiceFinalized[] }
+  /**
+   * The invoices to write, numbered from `firstNumber` on in slug order, one `invoice.finalized`
+   * event each, the credit each invoice draws from each grant, and the terms the close priced
+   * with (recorded with it, so that a replay prices alike).
+   */
+  | {
+      type: 'PeriodClosed';
+      period: Period;
+      invoices: IssuedDocument[];
+      events: InvoiceFinalized[];
+      credits: CreditDrawn[];
+      terms: TermsData;
+    }
   /** Nothing to write: a second close answers the invoices of the first. */
   | { type: 'AlreadyClosed'; period: Period; invoices: readonly InvoiceSummary[] };
 
@@ -54,9 +73,19 @@ export function finalizedEvent(d: IssuedDocument): InvoiceFinalized {
  */
 export function decideClose(state: CloseState, command: ClosePeriod): CloseDecision {
   if (state.status === 'closed') return { type: 'AlreadyClosed', period: command.period, invoices: state.invoices };
-  const drafts = draftInvoices(command.period, state.usage, state.terms);
-  const invoices = drafts.map((d, i) => issueInvoice(d, state.firstNumber + BigInt(i), command.issuedAt));
-  return { type: 'PeriodClosed', period: command.period, invoices, events: invoices.map(finalizedEvent) };
+  const drafts = draftInvoices(command.period, state.usage, state.terms, Date.parse(command.issuedAt));
+  const invoices = drafts.map((d, i) => issueInvoice(d.content, state.firstNumber + BigInt(i), command.issuedAt));
+  const credits = drafts.flatMap((d, i) =>
+    d.credits.map((c) => ({ invoice: invoices[i]!.number, grantId: c.grantId, amount: c.amount })),
+  );
+  return {
+    type: 'PeriodClosed',
+    period: command.period,
+    invoices,
+    events: invoices.map(finalizedEvent),
+    credits,
+    terms: state.terms.terms.data,
+  };
 }
 
 /** What a close answers: the invoices it made, or those the first close made. */

@@ -1,38 +1,32 @@
 import { createHash } from 'node:crypto';
-import { meterType } from '@metering/catalog';
 import { Dec, OrgId, Period, sumDec } from '@metering/domain';
 import type { BillingTerms } from './billing-terms';
-
-/** Usage of one SKU in one period at one unit price: projected, or already billed. */
-export interface PricedUsage {
-  sku: string;
-  usagePeriod: Period;
-  unitPrice: string;
-  quantity: string;
-}
-
-/** Priced usage, keyed by organization. */
-export type UsageByOrg = Map<OrgId, PricedUsage[]>;
+import { applyCredits, type CreditUse } from './terms/credits';
+import { repriceLateMonth, type BilledLine } from './terms/late';
+import { linesTotal, priceMonth } from './terms/pricing';
+import type { TermsLine, UsageSegment } from './terms/types';
 
 /**
- * What a close bills from, as read in one snapshot: usage projected for the period and for
- * earlier closed periods that grew since, and what was billed for those periods before.
+ * An invoice line: `usage` and `adjustment` lines bill a quantity of a SKU at a unit price;
+ * `minimum` and `credit` lines are money only (their sku, quantity, unit and unit price null).
  */
-export interface BillableUsage {
-  projected: UsageByOrg;
-  billed: UsageByOrg;
+export type InvoiceLine = TermsLine;
+
+/** A closed month of an organization that grew (or shrank) since it was invoiced: all it holds now, and what was billed for it. */
+export interface LateMonth {
+  period: Period;
+  usage: UsageSegment[];
+  billed: BilledLine[];
 }
 
-export interface InvoiceLine {
-  kind: 'usage' | 'adjustment';
-  sku: string;
-  usage_period: Period;
-  quantity: string;
-  unit: string;
-  unit_price: string;
-  amount: string;
-  description: string;
+/** What a close of one organization bills from: the period's usage, and its closed months that changed. */
+export interface OrgBillable {
+  usage: UsageSegment[];
+  late: LateMonth[];
 }
+
+/** What a close bills from, as read in one snapshot, per organization. */
+export type BillableUsage = Map<OrgId, OrgBillable>;
 
 /** What an invoice says, before it has a number: the part its content hash covers, with the number. */
 export interface InvoiceContent {
@@ -44,63 +38,60 @@ export interface InvoiceContent {
   total: string;
 }
 
-const key = (u: Pick<PricedUsage, 'sku' | 'usagePeriod' | 'unitPrice'>) =>
-  `${u.sku}\u0000${u.usagePeriod}\u0000${Dec.of(u.unitPrice).toString()}`;
+/** A draft and the credit it draws from each grant (the movements the close records). */
+export interface Draft {
+  content: InvoiceContent;
+  credits: CreditUse[];
+}
 
-function describe(kind: InvoiceLine['kind'], sku: string, usagePeriod: Period): string {
-  const [type, variant] = sku.split('/');
-  const name = meterType(type ?? sku)?.name ?? type ?? sku;
-  const what = variant ? `${name} (${variant})` : name;
-  return kind === 'usage'
-    ? `${what}, ${usagePeriod}`
-    : `${what}, ${usagePeriod}: usage reported after that period was invoiced`;
+const lateOrder = (a: InvoiceLine, b: InvoiceLine) =>
+  a.usage_period.localeCompare(b.usage_period) ||
+  (a.kind === b.kind ? 0 : a.kind === 'adjustment' ? -1 : 1) ||
+  (a.sku ?? '').localeCompare(b.sku ?? '') ||
+  Dec.of(a.unit_price ?? '0').cmp(Dec.of(b.unit_price ?? '0'));
+
+/**
+ * The invoice `org` gets for `period` under `terms`, or null when there is nothing to bill. In
+ * order: the period's usage lines (per SKU and unit price, a line per tier reached) and its
+ * minimum; then, per earlier closed month that changed, that month priced again with all it
+ * holds less what was billed for it (adjustment lines, and the minimum's difference); then the
+ * organization's credit, soonest to expire first, until the total is 0. Amounts are rounded
+ * half-to-even to cents per line; the total is the sum of the lines and never negative.
+ */
+export function draftInvoice(
+  org: OrgId,
+  period: Period,
+  billable: OrgBillable,
+  { terms }: BillingTerms,
+  closeTime: number,
+): Draft | null {
+  const lines: InvoiceLine[] = priceMonth(org, period, billable.usage, terms);
+  const late = billable.late.flatMap((m) => repriceLateMonth(org, m.period, m.usage, terms, m.billed));
+  lines.push(...late.sort(lateOrder));
+  const reasons = new Map(terms.grantsOf(org).map((g) => [g.id, g.reason]));
+  const credited = applyCredits(linesTotal(lines), terms.grantsOf(org), period, closeTime);
+  credited.lines.forEach((l, i) => {
+    const reason = reasons.get(credited.used[i]!.grantId);
+    lines.push(reason ? { ...l, description: `Credit: ${reason}` } : l);
+  });
+  if (lines.length === 0) return null;
+  return { content: invoiceContent(null, org, period, lines), credits: credited.used };
 }
 
 /**
- * The lines an invoice for `period` must carry: for every (sku, usage period, unit price),
- * what is projected minus what was billed before. Usage of `period` itself makes `usage`
- * lines; growth of earlier, already-invoiced periods makes `adjustment` lines. Amounts are
- * quantity × unit price rounded half-to-even to cents, per line.
+ * Every invoice closing `period` makes, in slug order: one for each organization with usage to
+ * bill, late usage of a closed month, or a minimum in force for the period.
  */
-export function invoiceLines(
-  period: Period,
-  projected: readonly PricedUsage[],
-  billed: readonly PricedUsage[],
-  unitOf: (sku: string) => string,
-): InvoiceLine[] {
-  const already = new Map<string, Dec>();
-  for (const b of billed) already.set(key(b), (already.get(key(b)) ?? Dec.ZERO).add(Dec.of(b.quantity)));
-  const wanted = new Map<string, { u: PricedUsage; q: Dec }>();
-  for (const p of projected) {
-    const k = key(p);
-    const prev = wanted.get(k);
-    wanted.set(k, { u: p, q: (prev?.q ?? Dec.ZERO).add(Dec.of(p.quantity)) });
+export function draftInvoices(period: Period, usage: BillableUsage, terms: BillingTerms, closeTime: number): Draft[] {
+  const orgs = new Set<OrgId>(usage.keys());
+  for (const c of terms.terms.data.commitments)
+    if (terms.terms.minimumFor(c.org, period).cmp(Dec.ZERO) > 0) orgs.add(c.org);
+  const drafts: Draft[] = [];
+  for (const org of [...orgs].sort()) {
+    const d = draftInvoice(org, period, usage.get(org) ?? { usage: [], late: [] }, terms, closeTime);
+    if (d) drafts.push(d);
   }
-  const lines: InvoiceLine[] = [];
-  for (const [k, { u, q }] of wanted) {
-    const delta = q.sub(already.get(k) ?? Dec.ZERO);
-    // Projections only grow; a shrink would be a fault that reconcile reports, never a silent credit.
-    if (delta.cmp(Dec.ZERO) <= 0) continue;
-    const price = Dec.of(u.unitPrice);
-    const kind = u.usagePeriod === period ? 'usage' : 'adjustment';
-    lines.push({
-      kind,
-      sku: u.sku,
-      usage_period: u.usagePeriod,
-      quantity: delta.toString(),
-      unit: unitOf(u.sku),
-      unit_price: price.toString(),
-      amount: delta.mul(price).toFixed(2),
-      description: describe(kind, u.sku, u.usagePeriod),
-    });
-  }
-  return lines.sort(
-    (a, b) =>
-      (a.kind === b.kind ? 0 : a.kind === 'usage' ? -1 : 1) ||
-      a.sku.localeCompare(b.sku) ||
-      a.usage_period.localeCompare(b.usage_period) ||
-      Dec.of(a.unit_price).cmp(Dec.of(b.unit_price)),
-  );
+  return drafts;
 }
 
 export function totalOf(lines: readonly Pick<InvoiceLine, 'amount'>[]): string {
@@ -135,36 +126,14 @@ export function contentHash(content: object): string {
 
 /** A credit note's lines: every line of the invoice, negated. */
 export function negatedLines(lines: readonly InvoiceLine[]): InvoiceLine[] {
-  return lines.map((l) => ({
-    ...l,
-    quantity: Dec.of(l.quantity).neg().toString(),
-    amount: Dec.of(l.amount).neg().toFixed(2),
-    description: `Credit: ${l.description}`,
-  }));
-}
-
-/** The invoice `org` would get for `period` now, or null when there is nothing to bill. */
-export function draftInvoice(
-  org: OrgId,
-  period: Period,
-  projected: readonly PricedUsage[],
-  billed: readonly PricedUsage[],
-  unitOf: (sku: string) => string,
-): InvoiceContent | null {
-  const lines = invoiceLines(period, projected, billed, unitOf);
-  return lines.length === 0 ? null : invoiceContent(null, org, period, lines);
-}
-
-/**
- * The invoices closing `period` would make from this usage: one per organization with
- * anything to bill, in slug order, without numbers.
- */
-export function draftInvoices(period: Period, usage: BillableUsage, terms: BillingTerms): InvoiceContent[] {
-  const unitOf = (sku: string) => terms.priceBook.unitOf(sku);
-  const drafts: InvoiceContent[] = [];
-  for (const org of [...usage.projected.keys()].sort()) {
-    const draft = draftInvoice(org, period, usage.projected.get(org)!, usage.billed.get(org) ?? [], unitOf);
-    if (draft) drafts.push(draft);
-  }
-  return drafts;
+  return lines.map((l): InvoiceLine =>
+    l.quantity === null
+      ? { ...l, amount: Dec.of(l.amount).neg().toFixed(2), description: `Credit: ${l.description}` }
+      : {
+          ...l,
+          quantity: Dec.of(l.quantity).neg().toString(),
+          amount: Dec.of(l.amount).neg().toFixed(2),
+          description: `Credit: ${l.description}`,
+        },
+  );
 }

@@ -26,19 +26,28 @@ export interface RecordedInvoice {
 export interface VoidState {
   invoice: RecordedInvoice | null;
   firstNumber: bigint;
+  /** What the invoice drew from credit grants, per grant. */
+  creditsDrawn: readonly CreditReturn[];
+}
+
+/** Credit given back to a grant: what the voided invoice drew from it. */
+export interface CreditReturn {
+  grantId: string;
+  amount: string;
 }
 
 export type VoidDecision =
-  /** The credit note to write, negating every line, and the event that announces it. */
-  | { type: 'InvoiceVoided'; creditNote: IssuedCreditNote; event: CreditNoteIssued }
+  /** The credit note to write, negating every line, the event that announces it, and the credit given back to each grant. */
+  | { type: 'InvoiceVoided'; creditNote: IssuedCreditNote; event: CreditNoteIssued; creditReturned: CreditReturn[] }
   /** Voided before: nothing to write; `creditNote` is the number of the credit note that did it. */
   | { type: 'AlreadyVoid'; invoice: string; creditNote: string }
   | { type: 'UnknownInvoice'; invoice: string };
 
 /**
  * Voiding an invoice, decided: a credit note from the shared sequence that negates every
- * line, hashed over its content (with the invoice it voids, never its issue time). The
- * invoice itself never changes; it reads `void` once the credit note exists.
+ * line, hashed over its content (with the invoice it voids, never its issue time), and the
+ * credit the invoice drew given back to its grants. The invoice itself never changes; it reads
+ * `void` once the credit note exists.
  */
 export function decideVoid(state: VoidState, command: VoidInvoice): VoidDecision {
   const invoice = state.invoice;
@@ -68,5 +77,5 @@ export function decideVoid(state: VoidState, command: VoidInvoice): VoidDecision
     issued_at: Date.parse(command.issuedAt),
     content_hash: hash,
   };
-  return { type: 'InvoiceVoided', creditNote, event };
+  return { type: 'InvoiceVoided', creditNote, event, creditReturned: [...state.creditsDrawn] };
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import { BillableUsage, PriceBook, PricedUsage, UsageByOrg } from '@metering/billing';
+import type { BillableUsage, BilledLine, Terms, UsageSegment } from '@metering/billing';
+import { PriceBook } from '@metering/billing';
 import { OrgId, Period, periodBounds, periodDate } from '@metering/domain';
 import { PG_POOL } from './pool';
 import { priceEntries } from './price.repository';
@@ -13,16 +14,6 @@ export interface Difference {
   sku: string;
   projected: string;
   billed: string;
-}
-
-function push(map: UsageByOrg, org: OrgId, u: PricedUsage): void {
-  const list = map.get(org);
-  if (list) list.push(u);
-  else map.set(org, [u]);
-}
-
-function merge(into: UsageByOrg, from: UsageByOrg): void {
-  for (const [org, list] of from) into.set(org, [...(into.get(org) ?? []), ...list]);
 }
 
 /**
@@ -47,104 +38,119 @@ export class BillingRepository {
   }
 
   /** What closing `period` bills `org` for: see billableUsageAllOrgs. */
-  billableUsage(db: Queryable, period: Period, book: PriceBook, org: OrgId): Promise<BillableUsage> {
-    return this.billableUsageWhere(db, period, book, org);
+  billableUsage(db: Queryable, period: Period, terms: Terms, org: OrgId): Promise<BillableUsage> {
+    return this.billableWhere(db, period, terms, org);
   }
 
   /**
-   * What closing `period` bills, for every organization: usage of the period and late usage
-   * of earlier closed periods, and what was billed for those periods before.
+   * What closing `period` bills, for every organization: the period's usage, and each closed
+   * month whose usage changed since it was invoiced, with what was billed for it. Usage comes as
+   * segments cut at every price entry that starts inside the month for that organization and SKU,
+   * so each segment has one entry in force and tiers count in hour order.
    */
-  billableUsageAllOrgs(db: Queryable, period: Period, book: PriceBook): Promise<BillableUsage> {
-    return this.billableUsageWhere(db, period, book, null);
+  billableUsageAllOrgs(db: Queryable, period: Period, terms: Terms): Promise<BillableUsage> {
+    return this.billableWhere(db, period, terms, null);
   }
 
-  private async billableUsageWhere(
+  private async billableWhere(db: Queryable, period: Period, terms: Terms, org: OrgId | null): Promise<BillableUsage> {
+    const billable: BillableUsage = new Map();
+    const of = (o: OrgId) => {
+      let b = billable.get(o);
+      if (!b) billable.set(o, (b = { usage: [], late: [] }));
+      return b;
+    };
+    for (const [o, segments] of await this.segments(db, period, terms, org === null ? null : [org]))
+      of(o).usage = segments;
+    const late = await this.lateMonths(db, period, org);
+    for (const [month, orgs] of late) {
+      const usage = await this.segments(db, month, terms, orgs);
+      const billed = await this.billedLines(db, month, orgs);
+      for (const o of orgs) of(o).late.push({ period: month, usage: usage.get(o) ?? [], billed: billed.get(o) ?? [] });
+    }
+    return billable;
+  }
+
+  /** One organization's usage of `period` so far, as segments (see billableUsageAllOrgs). */
+  async usageSegments(org: OrgId, period: Period, terms: Terms, db: Queryable = this.pool): Promise<UsageSegment[]> {
+    return (await this.segments(db, period, terms, [org])).get(org) ?? [];
+  }
+
+  /**
+   * The month's usage per organization and SKU from the monthly rollup; where a price entry of
+   * that organization's (or the list's) starts inside the month, summed per stretch between
+   * entries from the hourly projection instead, in one query.
+   */
+  private async segments(
     db: Queryable,
     period: Period,
-    book: PriceBook,
-    org: OrgId | null,
-  ): Promise<BillableUsage> {
-    const usage: BillableUsage = { projected: new Map(), billed: new Map() };
-    for (const p of [period, ...(await this.periodsWithLateUsage(db, period, org))]) {
-      merge(usage.projected, await this.projectedWhere(db, p, book, org));
-      merge(usage.billed, await this.billed(db, p, org));
-    }
-    return usage;
-  }
-
-  /**
-   * The usage of `org` projected for `period`, split by the unit price in force at each hour.
-   * Reads the monthly rollup, and the hourly projection only for SKUs whose price changed
-   * inside the period.
-   */
-  projected(db: Queryable, period: Period, book: PriceBook, org: OrgId): Promise<UsageByOrg> {
-    return this.projectedWhere(db, period, book, org);
-  }
-
-  /** The same, for every organization. */
-  projectedAllOrgs(db: Queryable, period: Period, book: PriceBook): Promise<UsageByOrg> {
-    return this.projectedWhere(db, period, book, null);
-  }
-
-  private async projectedWhere(db: Queryable, period: Period, book: PriceBook, org: OrgId | null): Promise<UsageByOrg> {
+    terms: Terms,
+    orgs: readonly OrgId[] | null,
+  ): Promise<Map<OrgId, UsageSegment[]>> {
     const { from, to } = periodBounds(period);
-    const byOrg: UsageByOrg = new Map();
     const { rows } = await db.query<{ org: OrgId; sku: string; quantity: string }>(
-      `SELECT org, sku, quantity::text FROM usage_monthly WHERE period = $1 ${org !== null ? 'AND org = $2' : ''}`,
-      org !== null ? [periodDate(period), org] : [periodDate(period)],
+      `SELECT org, sku, quantity::text FROM usage_monthly WHERE period = $1 ${orgs !== null ? 'AND org = ANY($2)' : ''}`,
+      orgs !== null ? [periodDate(period), orgs] : [periodDate(period)],
     );
-    const split = new Set<string>();
+    const byOrg = new Map<OrgId, UsageSegment[]>();
+    const add = (o: OrgId, s: UsageSegment) => {
+      const list = byOrg.get(o);
+      if (list) list.push(s);
+      else byOrg.set(o, [s]);
+    };
+    const cut = { org: [] as string[], sku: [] as string[], from: [] as Date[], to: [] as Date[] };
     for (const r of rows) {
-      const spans = book.spans(r.sku, from, to);
-      if (spans.length === 1)
-        push(byOrg, r.org, { sku: r.sku, usagePeriod: period, unitPrice: spans[0]!.unitPrice, quantity: r.quantity });
-      else split.add(r.sku);
-    }
-    for (const sku of split) {
-      for (const span of book.spans(sku, from, to)) {
-        const part = await db.query<{ org: OrgId; quantity: string }>(
-          `SELECT org, sum(quantity)::text AS quantity FROM usage_hourly
-            WHERE sku = $1 AND hour >= $2 AND hour < $3 ${org !== null ? 'AND org = $4' : ''} GROUP BY org`,
-          org !== null
-            ? [sku, new Date(span.from), new Date(span.to), org]
-            : [sku, new Date(span.from), new Date(span.to)],
-        );
-        for (const r of part.rows)
-          push(byOrg, r.org, { sku, usagePeriod: period, unitPrice: span.unitPrice, quantity: r.quantity });
+      const cuts = terms.boundaries(r.org, r.sku, from, to);
+      if (cuts.length === 0) {
+        add(r.org, { sku: r.sku, hour: from, quantity: r.quantity });
+        continue;
+      }
+      const edges = [from, ...cuts, to];
+      for (let i = 0; i + 1 < edges.length; i++) {
+        cut.org.push(r.org);
+        cut.sku.push(r.sku);
+        cut.from.push(new Date(edges[i]!));
+        cut.to.push(new Date(edges[i + 1]!));
       }
     }
+    if (cut.org.length > 0) {
+      const parts = await db.query<{ org: OrgId; sku: string; since: Date; quantity: string }>(
+        `SELECT x.org, x.sku, x.since, sum(h.quantity)::text AS quantity
+           FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS x(org, sku, since, until)
+           JOIN usage_hourly h ON h.org = x.org AND h.sku = x.sku AND h.hour >= x.since AND h.hour < x.until
+          GROUP BY x.org, x.sku, x.since`,
+        [cut.org, cut.sku, cut.from, cut.to],
+      );
+      for (const r of parts.rows) add(r.org, { sku: r.sku, hour: r.since.getTime(), quantity: r.quantity });
+    }
     return byOrg;
   }
 
-  /** One organization's usage projected for `period` so far, priced as `projected` prices it. */
-  async projectedFor(org: OrgId, period: Period, book: PriceBook): Promise<PricedUsage[]> {
-    return (await this.projected(this.pool, period, book, org)).get(org) ?? [];
-  }
-
-  /** What was billed for `period` (usage and adjustment lines), per organization and price. */
-  private async billed(db: Queryable, period: Period, org: OrgId | null): Promise<UsageByOrg> {
-    const { rows } = await db.query<{ org: OrgId; sku: string; unit_price: string; quantity: string }>(
-      `SELECT i.org, l.sku, l.unit_price::text, sum(l.quantity)::text AS quantity
+  /** Every line billed for `period` on the invoices of `orgs` (usage, adjustment and minimum lines). */
+  private async billedLines(db: Queryable, period: Period, orgs: readonly OrgId[]): Promise<Map<OrgId, BilledLine[]>> {
+    const { rows } = await db.query<BilledLine & { org: OrgId }>(
+      `SELECT i.org, l.kind, l.sku, to_char(l.usage_period, 'YYYY-MM') AS usage_period, l.quantity::text, l.unit,
+              l.unit_price::text, l.amount::text
          FROM invoice_lines l JOIN invoices i ON i.number = l.invoice_number
-        WHERE l.usage_period = $1 ${org !== null ? 'AND i.org = $2' : ''}
-        GROUP BY i.org, l.sku, l.unit_price`,
-      org !== null ? [periodDate(period), org] : [periodDate(period)],
+        WHERE l.usage_period = $1 AND i.org = ANY($2) AND l.kind <> 'credit'`,
+      [periodDate(period), orgs],
     );
-    const byOrg: UsageByOrg = new Map();
-    for (const r of rows)
-      push(byOrg, r.org, { sku: r.sku, usagePeriod: period, unitPrice: r.unit_price, quantity: r.quantity });
+    const byOrg = new Map<OrgId, BilledLine[]>();
+    for (const { org, ...line } of rows) {
+      const list = byOrg.get(org);
+      if (list) list.push(line);
+      else byOrg.set(org, [line]);
+    }
     return byOrg;
   }
 
-  /** Closed periods before `period` whose projection grew past what was billed (late usage). */
-  private async periodsWithLateUsage(db: Queryable, period: Period, org: OrgId | null): Promise<Period[]> {
-    const { rows } = await db.query<{ period: Period }>(
-      `SELECT DISTINCT to_char(d.period, 'YYYY-MM') AS period FROM (${DIFFERENCES}) d
-        WHERE d.period < $1 AND d.projected > d.billed ${org !== null ? 'AND d.org = $2' : ''} ORDER BY 1`,
+  /** Closed months before `period` whose usage differs from what was billed for them, with the organizations concerned. */
+  private async lateMonths(db: Queryable, period: Period, org: OrgId | null): Promise<Map<Period, OrgId[]>> {
+    const { rows } = await db.query<{ period: Period; orgs: OrgId[] }>(
+      `SELECT to_char(d.period, 'YYYY-MM') AS period, array_agg(DISTINCT d.org) AS orgs FROM (${DIFFERENCES}) d
+        WHERE d.period < $1 AND d.projected <> d.billed ${org !== null ? 'AND d.org = $2' : ''} GROUP BY 1 ORDER BY 1`,
       org !== null ? [periodDate(period), org] : [periodDate(period)],
     );
-    return rows.map((r) => r.period);
+    return new Map(rows.map((r) => [r.period, r.orgs]));
   }
 
   /** For every closed period, org and SKU whose projection and billed quantity differ. Operator-wide. */
@@ -164,5 +170,5 @@ const DIFFERENCES = `
     FROM (SELECT m.org, m.period, m.sku, m.quantity FROM usage_monthly m JOIN period_closes c ON c.period = m.period) p
     FULL JOIN (SELECT i.org, l.usage_period AS period, l.sku, sum(l.quantity) AS quantity
                  FROM invoice_lines l JOIN invoices i ON i.number = l.invoice_number
-                GROUP BY 1, 2, 3) b
+                WHERE l.sku IS NOT NULL GROUP BY 1, 2, 3) b
       ON b.org = p.org AND b.period = p.period AND b.sku = p.sku`;

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import type { InvoiceLine, InvoiceSummary, IssuedCreditNote, IssuedDocument } from '@metering/billing';
+import type {
+  CreditDrawn,
+  InvoiceLine,
+  InvoiceSummary,
+  IssuedCreditNote,
+  IssuedDocument,
+  TermsData,
+} from '@metering/billing';
 import type { OrgId, Period } from '@metering/domain';
 import { PG_POOL } from './pool';
 
@@ -28,6 +35,8 @@ export interface ClosePositions {
 export interface RecordedClose {
   period: Period;
   positions: ClosePositions;
+  /** The terms it priced with; null for a close recorded before closes recorded them. */
+  terms: TermsData | null;
 }
 
 const UTC = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
@@ -94,11 +103,11 @@ export class DocumentsRepository {
       owner: [] as string[],
       no: [] as number[],
       kind: [] as string[],
-      sku: [] as string[],
+      sku: [] as (string | null)[],
       period: [] as string[],
-      qty: [] as string[],
-      unit: [] as string[],
-      price: [] as string[],
+      qty: [] as (string | null)[],
+      unit: [] as (string | null)[],
+      price: [] as (string | null)[],
       amount: [] as string[],
       desc: [] as string[],
     };
@@ -123,18 +132,60 @@ export class DocumentsRepository {
     );
   }
 
-  async recordClose(db: Queryable, period: Period, positions: ClosePositions, invoices: number): Promise<void> {
-    await db.query('INSERT INTO period_closes (period, positions, invoices) VALUES ($1, $2, $3)', [
+  async recordClose(
+    db: Queryable,
+    period: Period,
+    positions: ClosePositions,
+    invoices: number,
+    terms: TermsData,
+  ): Promise<void> {
+    await db.query('INSERT INTO period_closes (period, positions, invoices, terms) VALUES ($1, $2, $3, $4)', [
       `${period}-01`,
       JSON.stringify(positions),
       invoices,
+      JSON.stringify(terms),
     ]);
+  }
+
+  /** The credit a close's invoices drew from grants (inside the close's transaction). */
+  async recordCreditsApplied(db: Queryable, credits: readonly CreditDrawn[]): Promise<void> {
+    if (credits.length === 0) return;
+    await db.query(
+      `INSERT INTO credit_movements (grant_id, kind, amount, invoice_number)
+       SELECT g, 'applied', a, i FROM unnest($1::bigint[], $2::numeric[], $3::text[]) AS x(g, a, i)`,
+      [credits.map((c) => c.grantId), credits.map((c) => c.amount), credits.map((c) => c.invoice)],
+    );
+  }
+
+  /** What the invoice drew from each grant, to give back when it is voided. */
+  async creditsApplied(db: Queryable, invoice: string): Promise<{ grantId: string; amount: string }[]> {
+    const { rows } = await db.query<{ grantId: string; amount: string }>(
+      `SELECT grant_id::text AS "grantId", amount::text FROM credit_movements
+        WHERE invoice_number = $1 AND kind = 'applied' ORDER BY id`,
+      [invoice],
+    );
+    return rows;
+  }
+
+  /** Gives back to its grants the credit `invoice` drew, with the credit note that voids it. */
+  async recordCreditsReturned(
+    db: Queryable,
+    invoice: string,
+    creditNote: string,
+    returned: readonly { grantId: string; amount: string }[],
+  ): Promise<void> {
+    if (returned.length === 0) return;
+    await db.query(
+      `INSERT INTO credit_movements (grant_id, kind, amount, invoice_number, credit_note_number)
+       SELECT g, 'returned', a, $3, $4 FROM unnest($1::bigint[], $2::numeric[]) AS x(g, a)`,
+      [returned.map((r) => r.grantId), returned.map((r) => r.amount), invoice, creditNote],
+    );
   }
 
   /** Every close, in the order they happened. Operator-wide. */
   async closes(db: Queryable = this.pool): Promise<RecordedClose[]> {
     const { rows } = await db.query<RecordedClose>(
-      `SELECT to_char(period, 'YYYY-MM') AS period, positions FROM period_closes ORDER BY closed_at, period`,
+      `SELECT to_char(period, 'YYYY-MM') AS period, positions, terms FROM period_closes ORDER BY closed_at, period`,
     );
     return rows;
   }

@@ -4,13 +4,14 @@
  * if the line under it ever compiles.
  */
 import type { PoolClient } from 'pg';
-import type { PriceBook } from '@metering/billing';
+import type { Terms } from '@metering/billing';
 import { asCheckedOrg, parsePeriod } from '@metering/domain';
 import type { AuditRepository } from './audit.repository';
 import type { BillingRepository } from './billing.repository';
 import type { CostRepository } from './cost.repository';
 import type { DocumentsRepository } from './documents.repository';
 import type { IdentityRepository } from './identity.repository';
+import type { TermsRepository } from './terms.repository';
 import type { UsageRepository } from './usage.repository';
 
 export function tenantReadsNeedAnOrgId(
@@ -20,7 +21,8 @@ export function tenantReadsNeedAnOrgId(
   costs: CostRepository,
   identities: IdentityRepository,
   audit: AuditRepository,
-  book: PriceBook,
+  terms: Terms,
+  termsOf: TermsRepository,
   db: PoolClient,
   q: { usage: Parameters<UsageRepository['usage']>[1]; costs: Parameters<CostRepository['costs']>[1] },
 ): void {
@@ -43,19 +45,20 @@ export function tenantReadsNeedAnOrgId(
   // @ts-expect-error a plain string is no OrgId
   void documents.creditNotes(slug);
 
-  void billing.projected(db, period, book, org);
+  void billing.billableUsage(db, period, terms, org);
   // @ts-expect-error a plain string is no OrgId
-  void billing.projected(db, period, book, slug);
+  void billing.billableUsage(db, period, terms, slug);
   // @ts-expect-error the organization cannot be left out: reads of every organization say so in their name
-  void billing.projected(db, period, book);
-  void billing.projectedAllOrgs(db, period, book);
-  void billing.projectedFor(org, period, book);
+  void billing.billableUsage(db, period, terms);
+  void billing.billableUsageAllOrgs(db, period, terms);
+  void billing.usageSegments(org, period, terms);
   // @ts-expect-error a plain string is no OrgId
-  void billing.projectedFor(slug, period, book);
-  // @ts-expect-error a plain string is no OrgId
-  void billing.billableUsage(db, period, book, slug);
+  void billing.usageSegments(slug, period, terms);
   // @ts-expect-error a plain string is no Period
-  void billing.projected(db, '2026-10', book, org);
+  void billing.billableUsage(db, '2026-10', terms, org);
+  void termsOf.snapshot(org);
+  // @ts-expect-error a plain string is no OrgId
+  void termsOf.snapshot(slug);
 
   // @ts-expect-error a plain string is no OrgId
   void usage.usage(slug, q.usage);
