@@ -162,17 +162,20 @@ describe('invoicing, end to end', () => {
         billed: '2592000',
       },
     ]);
+    // The month priced again less what was billed: 2,595,600 s x 0.0000124 = 32.19 at once, 32.14
+    // billed, so 0.05 (not 3,600 s x 0.0000124 rounded alone, 0.04): the month's lines add up to
+    // pricing its final usage at once, to the cent.
     const preview = await call(`${svc.invoicing}/v1/billing/preview?org=acme&period=${current}`, { token: op });
-    expect(preview.body).toMatchObject({ number: null, org: 'acme', period: current, total: '0.04' });
+    expect(preview.body).toMatchObject({ number: null, org: 'acme', period: current, total: '0.05' });
     expect(preview.body.lines).toEqual([
-      expect.objectContaining({ kind: 'adjustment', usage_period: previous, quantity: '3600', amount: '0.04' }),
+      expect.objectContaining({ kind: 'adjustment', usage_period: previous, quantity: '3600', amount: '0.05' }),
     ]);
 
     // Close this month as if it had ended.
     const closing = svc.apps.invoicing.get(CloseService);
     const result = await closing.close(current, { now: periodBounds(current).to });
     expect(result.invoices).toEqual([
-      { number: 'INV-000003', org: 'acme', total: '0.04', content_hash: expect.any(String) },
+      { number: 'INV-000003', org: 'acme', total: '0.05', content_hash: expect.any(String) },
     ]);
     expect((await call(`${svc.invoicing}/v1/billing/reconcile`, { token: op })).body.differences).toEqual([]);
     expect(
@@ -215,7 +218,7 @@ describe('invoicing, end to end', () => {
       expect(Object.fromEntries(seen)).toEqual({
         'INV-000001': 'invoice.finalized 47.14',
         'INV-000002': 'invoice.finalized 1.00',
-        'INV-000003': 'invoice.finalized 0.04',
+        'INV-000003': 'invoice.finalized 0.05',
         'CN-000004': 'credit_note.issued -47.14',
       });
     } finally {

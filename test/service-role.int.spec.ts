@@ -69,7 +69,11 @@ describe('the services database role', () => {
     await withTransaction(app, async (client) => {
       const seq = await documents.firstFreeNumber(client);
       await documents.takeNumbers(client, seq, 1);
-      await documents.recordClose(client, OCT, { group: 'g', topic: 'usage', partitions: {} }, 1);
+      await documents.recordClose(client, OCT, { group: 'g', topic: 'usage', partitions: {} }, 1, {
+        prices: [],
+        commitments: [],
+        credits: [],
+      });
       await documents.insertInvoices(client, [invoice('INV-000001', seq)]);
     });
   });

@@ -1,8 +1,10 @@
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { asOperatorOrg, parsePeriod } from '@metering/domain';
+import { Terms } from '@metering/billing';
 import { BillingRepository } from './billing.repository';
+import { TermsRepository } from './terms.repository';
 
-describe('BillingRepository.projectedAllOrgs (real Postgres)', () => {
+describe('BillingRepository.billableUsageAllOrgs (real Postgres)', () => {
   let db: TestDatabase;
   let billing: BillingRepository;
 
@@ -22,16 +24,42 @@ describe('BillingRepository.projectedAllOrgs (real Postgres)', () => {
   });
   afterAll(() => db.drop());
 
-  it('given a price change inside the month, then the SKU is priced per span from the hourly rows, others from the rollup', async () => {
-    const byOrg = await billing.projectedAllOrgs(db.pool, parsePeriod('2026-10')!, await billing.priceBook());
-    const rows = byOrg
+  it('given a price change inside the month, then the SKU is read per span from the hourly rows, others from the rollup', async () => {
+    const terms = new Terms(await new TermsRepository(db.pool).snapshotAllOrgs());
+    const billable = await billing.billableUsageAllOrgs(db.pool, parsePeriod('2026-10')!, terms);
+    const rows = billable
       .get(asOperatorOrg('acme'))!
-      .map((u) => [u.sku, u.unitPrice, u.quantity])
+      .usage.map((u) => [u.sku, new Date(u.hour).toISOString(), u.quantity])
       .sort();
     expect(rows).toEqual([
-      ['gpu.runtime/a10', '0.000417', '36000'],
-      ['gpu.runtime/a10', '0.0005', '36000'],
-      ['ip.dedicated', '0.000000771605', '2678400'],
+      ['gpu.runtime/a10', '2026-10-01T00:00:00.000Z', '36000'],
+      ['gpu.runtime/a10', '2026-10-15T12:00:00.000Z', '36000'],
+      ['ip.dedicated', '2026-10-01T00:00:00.000Z', '2678400'],
+    ]);
+  });
+
+  it('given a contract price of one organization starting inside the month, then only its usage of that SKU is cut there', async () => {
+    await db.pool.query(`INSERT INTO organizations (slug, name) VALUES ('globex', 'Globex') ON CONFLICT DO NOTHING`);
+    await db.pool.query(
+      `INSERT INTO prices (sku, unit, unit_price, effective_from, org) VALUES ('ip.dedicated', 'second', 0.0000005, '2026-10-20T00:00:00Z', 'globex')`,
+    );
+    await db.pool.query(`
+      INSERT INTO usage_hourly (org, hour, sku, app, region, quantity, events)
+      SELECT o, h, 'ip.dedicated', '', 'ord', 3600, 1
+        FROM unnest(ARRAY['acme', 'globex']) o, generate_series('2026-10-19T22:00:00Z'::timestamptz, '2026-10-20T01:00:00Z', '1 hour') h`);
+    await db.pool.query(`INSERT INTO usage_monthly (period, org, sku, quantity, events) VALUES
+      ('2026-10-01', 'globex', 'ip.dedicated', 14400, 4)`);
+    const terms = new Terms(await new TermsRepository(db.pool).snapshotAllOrgs());
+    const billable = await billing.billableUsageAllOrgs(db.pool, parsePeriod('2026-10')!, terms);
+    const ip = (slug: string) =>
+      billable
+        .get(asOperatorOrg(slug))!
+        .usage.filter((u) => u.sku === 'ip.dedicated')
+        .map((u) => [new Date(u.hour).toISOString(), u.quantity]);
+    expect(ip('acme')).toEqual([['2026-10-01T00:00:00.000Z', '2678400']]);
+    expect(ip('globex').sort()).toEqual([
+      ['2026-10-01T00:00:00.000Z', '7200'],
+      ['2026-10-20T00:00:00.000Z', '7200'],
     ]);
   });
 });
