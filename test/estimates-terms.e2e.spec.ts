@@ -189,4 +189,27 @@ describe('estimates under commercial terms', () => {
     const rows = ((await after.json()) as { rows: { sku: string; amount: string }[] }).rows;
     expect(Dec.of(rows.find((r) => r.sku === SHARED)!.amount).cmp(Dec.of('1.80'))).toBe(-1);
   });
+
+  // Needs two whole past days of this month before today (the daily rollup's least), so from the 3rd on.
+  const today = Math.floor(now / 86_400_000) * 86_400_000;
+  (today - 2 * 86_400_000 >= monthStart ? it : it.skip)(
+    'reads the day in which a graduated tier is crossed from the hourly rows, the other whole days from the rollup, and the resources add up to the tier lines',
+    async () => {
+      // Yesterday, before every other hour: it now crosses the free allowance (5000 free + 1000 at 0.0001).
+      const late = { ...event('acme', 'machine.runtime', 'web', 6000, 'performance-1x'), id: 'late-perf' };
+      late.time = new Date(today - 86_400_000 + 10.5 * HOUR).toISOString();
+      const host = await seedHost(svc.api, op, [], 'host-2');
+      const res = await call(`${svc.collector}/v1/events`, { token: host.token, body: [late] });
+      expect([res.status, res.body.rejected]).toEqual([202, []]);
+      await foldedToEnd(topics.kafka, topics.usage, db.pool, config.consumerGroup, 120_000);
+      const tiers = (await current('acme')).lines.filter((l: { sku: string | null }) => l.sku === PERF);
+      // 34000 s: 5000 free, 15000 × 0.0001, 14000 × 0.00005.
+      expect(tiers.map((l: { amount: string }) => l.amount)).toEqual(['0.00', '1.50', '0.70']);
+      const bySku = await costs('acme', `granularity=total&group_by=sku&sku=${PERF}`);
+      const byResource = await costs('acme', `granularity=total&group_by=resource&sku=${PERF}`);
+      expect([bySku.total, byResource.total]).toEqual(['2.20', '2.20']);
+      const built = await db.pool.query(`SELECT count(*)::int AS n FROM usage_resource_daily_built WHERE org = 'acme'`);
+      expect(built.rows[0].n).toBeGreaterThan(0);
+    },
+  );
 });
