@@ -216,4 +216,30 @@ describe('the dashboard, in headless Chromium', () => {
       await other.close();
     }
   });
+
+  it("says what the month to date holds besides usage: the organization's monthly minimum and the credit it draws on", async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    await db.pool.query(`INSERT INTO commitments (org, from_period, monthly_minimum) VALUES ('globex', $1, 500.00)`, [
+      `${month}-01`,
+    ]);
+    await db.pool.query(`INSERT INTO credit_grants (org, amount, reason) VALUES ('globex', 1.00, 'outage')`);
+    const current = (await call(`${svc.api}/v1/orgs/globex/usage/current`, { token: op })).body;
+    expect(current.lines.map((l: { kind: string }) => l.kind).slice(-2)).toEqual(['minimum', 'credit']);
+    expect(current.total).toBe('499.00');
+    const other = await browser.context.newPage();
+    try {
+      await other.goto(`${svc.api}/`);
+      await other.fill('#token', op);
+      await other.fill('#org-slug', 'globex');
+      await other.click('#sign-in-form button[type=submit]');
+      await other.waitForSelector('body[data-state="ready"]');
+      expect((await other.textContent('#kpi-mtd'))?.trim()).toBe(dollars(current.total));
+      expect(await other.textContent('#kpi-mtd-sub')).toMatch(
+        /incl\. \$[\d,.]+ monthly minimum · after \$1\.00 credit/,
+      );
+      expect(await other.textContent('#kpi-forecast-sub')).toMatch(/minimum and credits applied/);
+    } finally {
+      await other.close();
+    }
+  });
 });

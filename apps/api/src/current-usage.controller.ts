@@ -1,9 +1,20 @@
 import { Controller, Get } from '@nestjs/common';
-import { applyCredits, linesTotal, priceMonth, Terms } from '@metering/billing';
+import { estimateMonth, TermsLine } from '@metering/billing';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { BillingRepository, TermsRepository } from '@metering/db';
+import { CostRepository } from '@metering/db';
 import { OrgId, periodBounds, periodOf } from '@metering/domain';
 import { iso } from './render';
+
+/** A line as the invoice would have it: `usage` per (sku, unit price), a tiered SKU one per tier reached; `minimum` and `credit` lines are money only. */
+export interface CurrentLine {
+  kind: TermsLine['kind'];
+  sku: string | null;
+  unit: string | null;
+  quantity: string | null;
+  unit_price: string | null;
+  amount: string;
+  description: string;
+}
 
 export interface CurrentUsage {
   org: string;
@@ -12,26 +23,20 @@ export interface CurrentUsage {
   to: string;
   as_of: string;
   currency: 'USD';
-  lines: {
-    kind: 'usage' | 'minimum' | 'credit';
-    sku: string | null;
-    unit: string | null;
-    quantity: string | null;
-    unit_price: string | null;
-    amount: string;
-  }[];
+  lines: CurrentLine[];
+  /** Σ lines, never below zero (credits stop there). */
   total: string;
-  /** The total if the rest of the month runs like the part so far. */
+  /** The total if the rest of the month runs like the part so far, priced and credited the same way. */
   forecast: string;
 }
 
-/** The open month so far, priced: what the customer's bill would say today. */
+/**
+ * The open month so far, priced under the organization's own terms (contract prices, tiers,
+ * its minimum, the credits a close would draw on): what the customer's bill would say today.
+ */
 @Controller('v1/orgs/:org/usage/current')
 export class CurrentUsageController {
-  constructor(
-    private readonly billing: BillingRepository,
-    private readonly terms: TermsRepository,
-  ) {}
+  constructor(private readonly costs: CostRepository) {}
 
   @Get()
   @OrgRole('viewer')
@@ -39,19 +44,8 @@ export class CurrentUsageController {
     const now = Date.now();
     const period = periodOf(now);
     const { from, to } = periodBounds(period);
-    const terms = new Terms(await this.terms.snapshot(org));
-    const priced = priceMonth(org, period, await this.billing.usageSegments(org, period, terms), terms);
-    const credits = applyCredits(linesTotal(priced), terms.grantsOf(org), period, now).lines;
-    const lines = [...priced, ...credits].map(({ kind, sku, unit, quantity, unit_price, amount }) => ({
-      kind: kind === 'adjustment' ? ('usage' as const) : kind,
-      sku,
-      unit,
-      quantity,
-      unit_price,
-      amount,
-    }));
-    const total = linesTotal(lines);
-    const elapsed = BigInt(Math.max(1, now - from));
+    const { terms, usage } = await this.costs.currentMonth(org, period);
+    const estimate = estimateMonth(org, period, usage, terms, now);
     return {
       org,
       period,
@@ -59,9 +53,17 @@ export class CurrentUsageController {
       to: iso(new Date(to)),
       as_of: new Date(now).toISOString(),
       currency: 'USD',
-      lines,
-      total: total.toFixed(2),
-      forecast: total.scaleBy(BigInt(to - from), elapsed, 2).toFixed(2),
+      lines: estimate.lines.map(({ kind, sku, unit, quantity, unit_price, amount, description }) => ({
+        kind,
+        sku,
+        unit,
+        quantity,
+        unit_price,
+        amount,
+        description,
+      })),
+      total: estimate.total,
+      forecast: estimate.forecast,
     };
   }
 }

@@ -1,9 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { EstimateSpan, estimateSpans, monthsOf, Terms, tieredSkus, UsageSegment } from '@metering/billing';
+import { OrgId, Period, periodBounds } from '@metering/domain';
+import { EstimateUsage } from './estimate-usage';
 import { PG_POOL } from './pool';
-import { closedDays, DaySpan, ResourceDays } from './resource-days';
+import { closedDays, ResourceDays, splitDays } from './resource-days';
+import { TermsRepository } from './terms.repository';
 import type { Granularity } from './usage.repository';
-import type { OrgId } from '@metering/domain';
 
 /** `total`: one row per key over the whole range, for breakdowns and top-N. */
 export type CostGranularity = Granularity | 'total';
@@ -52,16 +55,55 @@ export function costTable(q: Pick<CostQuery, 'groupBy' | 'filters'>): 'usage_res
   return q.groupBy.includes('resource') || q.filters.resource.length > 0 ? 'usage_resource_hourly' : 'usage_hourly';
 }
 
+/** The SKUs the organization's terms price (list entries cover the catalog). */
+const skusOf = (terms: Terms): string[] => [...new Set(terms.data.prices.map((e) => e.sku))].sort();
+
 /**
- * Cost estimates: projected usage priced at the unit price in force at each hour. Every read
- * names the organization it is for.
+ * Cost estimates: projected usage priced under the organization's own terms (its contract
+ * entries where they are in force, else the list's; tiers counted over its month). Every read
+ * names the organization it is for, and reads the list entries and that organization's only.
  */
 @Injectable()
 export class CostRepository {
   private readonly days: ResourceDays;
+  private readonly usage: EstimateUsage;
 
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly termsOf: TermsRepository,
+  ) {
     this.days = new ResourceDays(pool);
+    this.usage = new EstimateUsage(pool);
+  }
+
+  /**
+   * What `usage/current` prices: `org`'s terms, and its usage of the open `period` as segments
+   * cut at every hour where an entry pricing one of its SKUs changes inside the month (the
+   * monthly rollup for the other SKUs), so that graduated tiers fill in hour order.
+   */
+  async currentMonth(org: OrgId, period: Period): Promise<{ terms: Terms; usage: UsageSegment[] }> {
+    const terms = new Terms(await this.termsOf.snapshot(org));
+    const { from, to } = periodBounds(period);
+    const cuts = new Map<string, number[]>();
+    for (const sku of skusOf(terms)) {
+      const b = terms.boundaries(org, sku, from, to);
+      if (b.length > 0) cuts.set(sku, b);
+    }
+    return { terms, usage: await this.usage.monthSegments(org, period, cuts) };
+  }
+
+  /**
+   * The unit price of each stretch of `org`'s usage of [from, to), per SKU, under its terms
+   * (see estimateSpans): the hourly totals of whole months only for SKUs a tiered entry prices.
+   */
+  async spans(org: OrgId, from: Date, to: Date, skus: readonly string[] = []): Promise<EstimateSpan[]> {
+    const terms = new Terms(await this.termsOf.snapshot(org));
+    const [a, b] = [from.getTime(), to.getTime()];
+    const wanted = skus.length > 0 ? [...skus] : skusOf(terms);
+    const tiered = tieredSkus(org, terms, wanted, a, b);
+    const months = monthsOf(a, b);
+    const hourly = await this.usage.hourlyTotals(org, tiered, months.start, months.end);
+    return estimateSpans(org, terms, wanted, a, b, hourly);
   }
 
   /**
@@ -74,11 +116,12 @@ export class CostRepository {
    */
   async watermark(org: OrgId, from: Date, to: Date): Promise<string> {
     const { rows } = await this.pool.query<{ w: string }>(
-      `SELECT concat_ws('/', m.events, m.quantity, 'usage_hourly'::regclass::oid, 'usage_resource_hourly'::regclass::oid, p.n, p.at) AS w
+      `SELECT concat_ws('/', m.events, m.quantity, 'usage_hourly'::regclass::oid, 'usage_resource_hourly'::regclass::oid, p.n, p.id, p.at) AS w
          FROM (SELECT coalesce(sum(events), 0) AS events, coalesce(sum(quantity), 0) AS quantity FROM usage_monthly
                 WHERE org = $1 AND period >= (date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC'))::date
                   AND period < $3::timestamptz AT TIME ZONE 'UTC') m,
-              (SELECT count(*) AS n, coalesce(max(created_at)::text, '') AS at FROM prices) p`,
+              (SELECT count(*) AS n, coalesce(max(id), 0) AS id, coalesce(max(created_at)::text, '') AS at FROM prices
+                WHERE org IS NULL OR org = $1) p`,
       [org, from, to],
     );
     return rows[0]!.w;
@@ -108,7 +151,16 @@ export class CostRepository {
       bucket = `date_trunc('${q.granularity}', u.hour, ${tz})`;
       end = `((c.start AT TIME ZONE ${tz}) + ${param(STEP[q.granularity], 'interval')}) AT TIME ZONE ${tz}`;
     }
-    const source = await this.source(org, q, { param, orgP, from, to });
+    // The prices: per SKU, spans of one unit price each under the org's terms, made in
+    // libs/billing (estimateSpans) and handed over as arrays; never another org's entries.
+    const spans = await this.spans(org, q.from, q.to, q.filters.sku);
+    const [a, b] = [q.from.getTime(), q.to.getTime()];
+    const cuts = [...new Set(spans.flatMap((s) => [s.from, s.to]).filter((t) => t > a && t < b))].sort((x, y) => x - y);
+    const bounds = param(
+      cuts.map((t) => new Date(t).toISOString()),
+      'timestamptz[]',
+    );
+    const source = await this.source(org, q, cuts, { param, orgP, from, to });
     const keys = q.groupBy;
     const aKeys = keys
       .filter((k) => k !== 'sku')
@@ -119,17 +171,27 @@ export class CostRepository {
       ', ',
     );
     const limit = q.limit === null ? '' : ` LIMIT ${param(q.limit, 'int')}`;
+    const spansSql = `SELECT * FROM unnest(${param(
+      spans.map((s) => s.sku),
+      'text[]',
+    )}, ${param(
+      spans.map((s) => new Date(s.from).toISOString()),
+      'timestamptz[]',
+    )}, ${param(
+      spans.map((s) => new Date(s.to).toISOString()),
+      'timestamptz[]',
+    )}, ${param(
+      spans.map((s) => s.unitPrice),
+      'numeric[]',
+    )}) AS s(sku, since, until, unit_price)`;
     // Pricing happens after summing: usage is first summed per key, SKU and price segment (the
-    // stretches between the instants inside the range where any price changes, so one price
-    // per SKU in each), and only those sums are multiplied. Hours are priced where they are.
+    // stretches between the instants inside the range where any span starts or ends, so one
+    // price per SKU in each), and only those sums are multiplied. Hours are priced where they are.
     const sql = `
       WITH bounds AS (
-        SELECT coalesce(array_agg(DISTINCT effective_from ORDER BY effective_from), '{}') AS b
-          FROM prices WHERE effective_from > ${from} AND effective_from < ${to}
+        SELECT ${bounds} AS b
       ), spans AS (
-        SELECT sku, unit_price, effective_from AS since,
-               coalesce(lead(effective_from) OVER (PARTITION BY sku ORDER BY effective_from), 'infinity') AS until
-          FROM prices
+        ${spansSql}
       ), a AS (
         SELECT ${bucket} AS start${aKeys}, u.sku, width_bucket(u.hour, bounds.b) AS seg, sum(u.quantity) AS quantity
           FROM ${source} u, bounds
@@ -174,33 +236,36 @@ export class CostRepository {
   /**
    * Where the rows come from. Resources over whole days that have ended are read from the
    * daily rollup (brought up to date first), the hours around them from the hourly rows; the
-   * rest reads the projection itself. Not when a price changes inside one of those days: a
-   * day's sum could then not be priced as one.
+   * rest reads the projection itself. A day inside which a price changes (`cuts` not at
+   * midnight: a new entry, or an hour that crosses a tier) is read from the hourly rows too: its
+   * day's sum could not be priced as one.
    */
   private async source(
     org: OrgId,
     q: CostQuery,
+    cuts: readonly number[],
     p: { param: (v: unknown, type: string) => string; orgP: string; from: string; to: string },
   ): Promise<string> {
     const table = costTable(q);
     const span =
       table === 'usage_resource_hourly' && q.granularity === 'total' ? closedDays(q.from, q.to, Date.now()) : null;
-    if (!span || (await this.priceChangesInside(span))) return table;
+    if (!span) return table;
+    const split = splitDays(span, cuts);
     await this.days.refresh(org, span);
     const first = p.param(span.first.toISOString(), 'timestamptz');
     const end = p.param(span.end.toISOString(), 'timestamptz');
-    return `(${ResourceDays.source(p.orgP, first, end)}
+    const hourly = [`(hour >= ${p.from} AND hour < ${first})`, `(hour >= ${end} AND hour < ${p.to})`];
+    for (const d of split)
+      hourly.push(
+        `(hour >= ${p.param(d.toISOString(), 'timestamptz')} AND hour < ${p.param(new Date(d.getTime() + 86_400_000).toISOString(), 'timestamptz')})`,
+      );
+    const except = p.param(
+      split.map((d) => d.toISOString().slice(0, 10)),
+      'date[]',
+    );
+    return `(${ResourceDays.source(p.orgP, first, end, except)}
       UNION ALL
       SELECT org, hour, sku, app, region, resource, quantity FROM usage_resource_hourly
-       WHERE org = ${p.orgP} AND ((hour >= ${p.from} AND hour < ${first}) OR (hour >= ${end} AND hour < ${p.to})))`;
-  }
-
-  private async priceChangesInside(span: DaySpan): Promise<boolean> {
-    const { rows } = await this.pool.query<{ inside: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM prices WHERE effective_from > $1 AND effective_from < $2
-                         AND effective_from <> date_trunc('day', effective_from, 'UTC')) AS inside`,
-      [span.first, span.end],
-    );
-    return rows[0]!.inside;
+       WHERE org = ${p.orgP} AND (${hourly.join(' OR ')}))`;
   }
 }

@@ -24,6 +24,15 @@ export function closedDays(from: Date, to: Date, now: number): DaySpan | null {
   return end - first >= MIN_DAYS * DAY_MS ? { first: new Date(first), end: new Date(end) } : null;
 }
 
+/** The days of `span` (their midnights, ascending) inside which one of `cuts` falls other than at midnight. */
+export function splitDays(span: DaySpan, cuts: readonly number[]): Date[] {
+  const days = new Set<number>();
+  for (const t of cuts)
+    if (t > span.first.getTime() && t < span.end.getTime() && t % DAY_MS !== 0)
+      days.add(Math.floor(t / DAY_MS) * DAY_MS);
+  return [...days].sort((a, b) => a - b).map((d) => new Date(d));
+}
+
 /**
  * usage_resource_daily, kept in step with the per-resource projection. One statement finds the
  * days whose fingerprint changed since they were built (or that were never built) and rebuilds
@@ -60,10 +69,14 @@ export class ResourceDays {
     }
   }
 
-  /** Rows of the rollup in the shape of the hourly projection (hour = the day's midnight), for a FROM clause. */
-  static source(org: string, first: string, end: string): string {
+  /**
+   * Rows of the rollup in the shape of the hourly projection (hour = the day's midnight), for a
+   * FROM clause; `except` (a date[] expression) names days left to the hourly rows.
+   */
+  static source(org: string, first: string, end: string, except = `'{}'::date[]`): string {
     return `SELECT org, (day::timestamp AT TIME ZONE 'UTC') AS hour, sku, app, region, resource, quantity
-              FROM usage_resource_daily WHERE org = ${org} AND day >= (${first} AT TIME ZONE 'UTC')::date AND day < (${end} AT TIME ZONE 'UTC')::date`;
+              FROM usage_resource_daily WHERE org = ${org} AND day >= (${first} AT TIME ZONE 'UTC')::date AND day < (${end} AT TIME ZONE 'UTC')::date
+               AND day <> ALL(${except})`;
   }
 }
 

@@ -2,7 +2,7 @@
 // the API for its own server-side aggregate (at most 20 resources, never every row) and draws
 // as soon as its answer arrives.
 import * as api from './api.js';
-import { count, granularityOf, isoDate, isoTime, moneyOf, periodRange, shortDate } from './format.js';
+import { cents, count, granularityOf, isoDate, isoTime, money, moneyOf, periodRange, shortDate } from './format.js';
 import { addFilter, chips, emptyFilters, filterParams, fromHash, hasFilters, removeFilter, toHash } from './state.js';
 import { clear, drawContinents, drawCostBySku } from './charts.js';
 import { continentsOf, el, renderApps, renderChips, renderRegions, renderResources, setKpi } from './panels.js';
@@ -85,10 +85,35 @@ function renderToolbar(range, granularity) {
   renderChips($('chips'), chips(state.filters, continentName), unpick);
 }
 
+/**
+ * What the month's total holds besides usage (usage/current's minimum and credit lines): the
+ * cost panels price usage only, so the month to date says why it differs from them.
+ */
+function termsNotes(lines = []) {
+  const sum = (kind) => lines.filter((l) => l.kind === kind).reduce((s, l) => s + cents(l.amount), 0n);
+  const notes = [];
+  const minimum = sum('minimum');
+  const credit = sum('credit');
+  if (minimum > 0n) notes.push(`incl. ${money(minimum)} monthly minimum`);
+  if (credit < 0n) notes.push(`after ${money(-credit)} credit`);
+  return notes;
+}
+
 const RENDER = {
   current(a) {
-    setKpi('kpi-mtd', moneyOf(a.total), `${shortDate(Date.parse(a.from))} – today, whole organization`);
-    setKpi('kpi-forecast', moneyOf(a.forecast), 'if the rest of the month runs like so far');
+    const notes = termsNotes(a.lines);
+    setKpi(
+      'kpi-mtd',
+      moneyOf(a.total),
+      [`${shortDate(Date.parse(a.from))} – today, whole organization`, ...notes].join(' · '),
+    );
+    setKpi(
+      'kpi-forecast',
+      moneyOf(a.forecast),
+      notes.length > 0
+        ? 'if the rest of the month runs like so far, your minimum and credits applied'
+        : 'if the rest of the month runs like so far',
+    );
   },
   series(a, range, granularity) {
     setKpi('kpi-period', moneyOf(a.total), hasFilters(state.filters) ? `${range.label}, filtered` : range.label);

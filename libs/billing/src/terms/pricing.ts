@@ -6,7 +6,7 @@ import type { Terms } from './terms';
 import type { ItemLine, MoneyLine, Tier, TermPriceEntry, TermsLine, UsageSegment } from './types';
 
 /** A quantity at one unit price: what a line is made of before it is rounded. */
-interface Part {
+export interface Part {
   unitPrice: Dec;
   quantity: Dec;
 }
@@ -72,7 +72,7 @@ export function priceUsage(org: OrgId, period: Period, usage: readonly UsageSegm
 }
 
 /** How `entry` prices `quantity` units that follow the month's first `before` units, of a month of `monthTotal`. */
-function partsOf(entry: TermPriceEntry, before: Dec, quantity: Dec, monthTotal: Dec): Part[] {
+export function partsOf(entry: TermPriceEntry, before: Dec, quantity: Dec, monthTotal: Dec): Part[] {
   const rate = entry.rate;
   if (rate.kind === 'flat') return [{ unitPrice: Dec.of(rate.unitPrice), quantity }];
   if (rate.mode === 'volume')
