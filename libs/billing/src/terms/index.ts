@@ -7,3 +7,5 @@ export * from './describe';
 export type { InputFault, Validated } from './input';
 export * from './validate-price';
 export * from './validate-account';
+export * from './decide-change';
+export * from './applicable';
