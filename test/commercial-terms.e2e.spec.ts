@@ -388,6 +388,29 @@ describe('commercial terms, end to end', () => {
     expect((await call(`${svc.api}/v1/orgs/nobody/prices`, { token: op })).status).toBe(404);
   });
 
+  it('serializes a price change with the close of its month: a price posted while the month closes is refused, never half', async () => {
+    // A close holds the billing lock while it writes; here a connection holds it, closes last month and lets go.
+    const closer = await db.pool.connect();
+    try {
+      await closer.query('SELECT pg_advisory_lock($1)', [0x6d65746572]);
+      const posted = postPrice({
+        sku: 'ip.dedicated',
+        effective_from: iso(periodBounds(open).from + 24 * HOUR),
+        unit_price: '0.000001',
+      });
+      await new Promise((r) => setTimeout(r, 300)); // the POST is now waiting for the lock
+      await closer.query(`INSERT INTO period_closes (period, positions, invoices) VALUES ($1, '{}', 0)`, [
+        `${open}-01`,
+      ]);
+      await closer.query('SELECT pg_advisory_unlock($1)', [0x6d65746572]);
+      const res = await posted;
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ reason: 'closed-month' });
+    } finally {
+      closer.release();
+    }
+  });
+
   it('takes the operator token only on the invoicing service', async () => {
     expect((await billing('/prices', { token: tokens['bill@acme.test'] })).status).toBe(403);
     expect((await billing('/orgs/acme/credits', { token: tokens['bill@acme.test'], body: {} })).status).toBe(403);
