@@ -411,9 +411,14 @@ describe('commercial terms, end to end', () => {
     }
   });
 
-  it('takes the operator token only on the invoicing service', async () => {
+  it('takes the operator token only on the invoicing service, and answers odd input without a 500', async () => {
     expect((await billing('/prices', { token: tokens['bill@acme.test'] })).status).toBe(403);
     expect((await billing('/orgs/acme/credits', { token: tokens['bill@acme.test'], body: {} })).status).toBe(403);
     expect((await call(`${svc.invoicing}/v1/billing/prices`)).status).toBe(401);
+    // Odd paths and queries are answered, never a 500.
+    expect((await billing('/orgs/a%00b/credits')).status).toBe(400);
+    expect((await billing(`/orgs/${'x'.repeat(300)}/commitments`)).status).toBe(404);
+    expect((await billing('/prices?org=acme&org=globex')).status).toBe(400);
+    expect((await billing('/prices/99999999999999999999999', { method: 'DELETE' })).status).toBe(404);
   });
 });
