@@ -16,7 +16,7 @@ import { CostsController } from './costs.controller';
 import { CurrentUsageController } from './current-usage.controller';
 import { WhoamiController } from './whoami.controller';
 import { InvoicesController } from './invoices.controller';
-import { PricesController } from './prices.controller';
+import { OrgTermsController, PricesController } from './prices.controller';
 import { UsageController } from './usage.controller';
 
 /** The read side: usage, prices, organizations, members and tokens. */
@@ -36,6 +36,7 @@ export class ApiModule {
         MembersController,
         UsageController,
         PricesController,
+        OrgTermsController,
         InvoicesController,
         AuditController,
         CurrentUsageController,

@@ -7,6 +7,9 @@
  *   reconcile                 projected against billed usage, per closed period, org and SKU
  *   verify                    rebuild the projections from Kafka in a scratch database, replay
  *                             every close there and compare every invoice's content hash
+ *   price set|list|rm, commit set|list, credit grant|list
+ *                             the commercial terms (terms-cli.ts), through the same service as
+ *                             the HTTP endpoints; each change takes --dry-run
  *
  * Runs in-process against DATABASE_URL and KAFKA_BROKERS, like the invoicing service; verify
  * connects as the owner, DATABASE_OWNER_URL, since it creates a scratch database.
@@ -27,10 +30,13 @@ import { InvoicingCoreModule } from './invoicing-core.module';
 import { OutboxRelay } from './outbox.relay';
 import { ProgressBar } from './progress';
 import { verify } from './verify';
+import { runTermsCommand, TERMS_GROUPS, TERMS_USAGE } from './terms-cli';
 import { MissingPriceError } from '@metering/billing';
 import { asOperatorOrg, Dec, formatUsd, sumDec } from '@metering/domain';
 
-const USAGE = `usage: npm run billing -- close YYYY-MM | void INV-NNNNNN [reason] | preview ORG YYYY-MM | reconcile | verify`;
+const USAGE = `usage: npm run billing -- close YYYY-MM | void INV-NNNNNN [reason] | preview ORG YYYY-MM | reconcile | verify
+or the commercial terms:
+${TERMS_USAGE}`;
 
 const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
@@ -65,6 +71,7 @@ async function main(args: string[]): Promise<number> {
     abortOnError: false,
   });
   try {
+    if (TERMS_GROUPS.has(command)) return await runTermsCommand(app, command, rest);
     switch (command) {
       case 'close': {
         if (rest.length !== 1) break;

@@ -6,6 +6,7 @@ import { CloseService } from './close.service';
 import { DocumentsService } from './documents.service';
 import { INVOICING_KAFKA } from './kafka-admin';
 import { OutboxRelay } from './outbox.relay';
+import { TermsService } from './terms.service';
 
 /** Billing without HTTP: what the service and the billing CLI share. */
 @Module({})
@@ -20,8 +21,9 @@ export class InvoicingCoreModule {
         CloseService,
         DocumentsService,
         OutboxRelay,
+        TermsService,
       ],
-      exports: [METERING_CONFIG, INVOICING_KAFKA, CloseService, DocumentsService, OutboxRelay],
+      exports: [METERING_CONFIG, INVOICING_KAFKA, CloseService, DocumentsService, OutboxRelay, TermsService],
     };
   }
 }

@@ -7,6 +7,7 @@ import { kafkaReadiness } from '@metering/kafka';
 import { HealthController, MeteringConfig, readinessChecks } from '@metering/service';
 import { BillingController } from './billing.controller';
 import { InvoicingCoreModule } from './invoicing-core.module';
+import { TermsController } from './terms.controller';
 import { INVOICING_KAFKA } from './kafka-admin';
 
 /** The invoicing service: period close, void, preview, reconcile over HTTP, and the outbox relay. */
@@ -16,7 +17,7 @@ export class InvoicingModule {
     return {
       module: InvoicingModule,
       imports: [InvoicingCoreModule.forConfig(config), AuthModule.forRoot(config)],
-      controllers: [HealthController, BillingController],
+      controllers: [HealthController, BillingController, TermsController],
       providers: [
         readinessChecks([PG_POOL, INVOICING_KAFKA], (pool: Pool, kafka: Kafka) => [
           pgReadiness(pool),

@@ -10,7 +10,11 @@ export type AuditAction =
   | 'token.revoke'
   | 'host.create'
   | 'host.revoke'
-  | 'organization.create';
+  | 'organization.create'
+  | 'price.set'
+  | 'price.remove'
+  | 'commitment.set'
+  | 'credit.grant';
 
 export interface AuditEntry {
   org: string | null;

@@ -11,6 +11,7 @@ import type { Pool, PoolConfig } from 'pg';
 import { AuditRepository } from './audit.repository';
 import { BillingLock } from './billing-lock';
 import { BillingRepository } from './billing.repository';
+import { CommercialTermsRepository } from './commercial-terms.repository';
 import { CostRepository } from './cost.repository';
 import { DocumentsRepository } from './documents.repository';
 import { IdentityRepository } from './identity.repository';
@@ -68,6 +69,7 @@ export class DbModule {
       CostRepository,
       TimeZoneRepository,
       TermsRepository,
+      CommercialTermsRepository,
     ];
     return {
       module: DbModule,
@@ -86,6 +88,7 @@ export class DbModule {
         CostRepository,
         TimeZoneRepository,
         TermsRepository,
+        CommercialTermsRepository,
       ],
     };
   }

@@ -9,3 +9,5 @@ export * from './validate-price';
 export * from './validate-account';
 export * from './effective-prices';
 export * from './estimate-month';
+export * from './decide-change';
+export * from './applicable';
