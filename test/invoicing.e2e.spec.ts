@@ -160,6 +160,8 @@ describe('invoicing, end to end', () => {
         sku: 'machine.runtime/performance-1x',
         projected: '2595600',
         billed: '2592000',
+        projected_amount: '32.19',
+        billed_amount: '32.14',
       },
     ]);
     // The month priced again less what was billed: 2,595,600 s x 0.0000124 = 32.19 at once, 32.14

@@ -1,10 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decideVoid, draftInvoices, InvoiceLine, parseDocumentNumber, Terms, totalOf } from '@metering/billing';
+import {
+  decideVoid,
+  Difference,
+  reconcileMonth,
+  draftInvoices,
+  InvoiceLine,
+  parseDocumentNumber,
+  Terms,
+  totalOf,
+} from '@metering/billing';
 import {
   BillingLock,
   BillingRepository,
   CreditNoteView,
-  Difference,
   DocumentsRepository,
   OutboxRepository,
   TermsRepository,
@@ -92,8 +100,12 @@ export class DocumentsService {
     };
   }
 
-  /** Per closed period, org and SKU: projected against billed, where they differ. */
+  /** Per closed month, org and SKU (and minimum): its usage priced now at once against all that was billed for it, where they differ. */
   async reconcile(): Promise<{ differences: Difference[] }> {
-    return { differences: await this.billing.differences() };
+    return this.lock.inSnapshot(async (client) => {
+      const terms = new Terms(await this.terms.snapshotAllOrgs(client));
+      const months = await this.billing.closedMonths(terms, client);
+      return { differences: months.flatMap((m) => reconcileMonth(m.org, m.period, m.usage, terms, m.billed)) };
+    });
   }
 }

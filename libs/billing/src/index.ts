@@ -7,3 +7,4 @@ export * from './billing-event';
 export * from './close-decision';
 export * from './void-decision';
 export * from './terms';
+export * from './reconcile';

@@ -8,14 +8,6 @@ import { priceEntries } from './price.repository';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
-export interface Difference {
-  org: OrgId;
-  usage_period: Period;
-  sku: string;
-  projected: string;
-  billed: string;
-}
-
 /**
  * What the billing side reads: prices, projected usage priced at the hour it happened, and
  * what was billed before. Every method takes the client to read with, so that a close reads
@@ -153,13 +145,29 @@ export class BillingRepository {
     return new Map(rows.map((r) => [r.period, r.orgs]));
   }
 
-  /** For every closed period, org and SKU whose projection and billed quantity differ. Operator-wide. */
-  async differences(db: Queryable = this.pool): Promise<Difference[]> {
-    const { rows } = await db.query<Difference>(
-      `SELECT d.org, to_char(d.period, 'YYYY-MM') AS usage_period, d.sku, d.projected::text AS projected, d.billed::text AS billed
-         FROM (${DIFFERENCES}) d WHERE d.projected <> d.billed ORDER BY d.period, d.org, d.sku`,
-    );
-    return rows;
+  /**
+   * Every closed month of every organization that used or was billed anything in it: its usage
+   * now and every line billed for it, for reconcile to price again. Operator-wide.
+   */
+  async closedMonths(
+    terms: Terms,
+    db: Queryable = this.pool,
+  ): Promise<{ period: Period; org: OrgId; usage: UsageSegment[]; billed: BilledLine[] }[]> {
+    const months: { period: Period; org: OrgId; usage: UsageSegment[]; billed: BilledLine[] }[] = [];
+    for (const period of await this.closedPeriods(db)) {
+      const { rows } = await db.query<{ org: OrgId }>(
+        `SELECT org FROM usage_monthly WHERE period = $1
+          UNION SELECT i.org FROM invoice_lines l JOIN invoices i ON i.number = l.invoice_number WHERE l.usage_period = $1
+          ORDER BY 1`,
+        [periodDate(period)],
+      );
+      const orgs = rows.map((r) => r.org);
+      if (orgs.length === 0) continue;
+      const usage = await this.segments(db, period, terms, orgs);
+      const billed = await this.billedLines(db, period, orgs);
+      for (const org of orgs) months.push({ period, org, usage: usage.get(org) ?? [], billed: billed.get(org) ?? [] });
+    }
+    return months;
   }
 }
 
