@@ -1,4 +1,3 @@
-import { PriceBook } from './price-book';
 import {
   canonicalJson,
   contentHash,
@@ -231,27 +230,6 @@ describe('content hash', () => {
       ['credit', null, null, '4.00'],
     ]);
     expect(totalOf([...money, ...negated])).toBe('0.00');
-  });
-});
-
-describe('price book', () => {
-  const oct = periodBounds(OCT);
-  const book = new PriceBook([
-    { sku: 'gpu.runtime/a10', unit: 'second', unitPrice: '0.000417', effectiveFrom: Date.UTC(2020, 0, 1) },
-    { sku: 'gpu.runtime/a10', unit: 'second', unitPrice: '0.0005', effectiveFrom: Date.UTC(2026, 9, 15, 12) },
-  ]);
-
-  it('given a change mid-month, then two spans split at the hour it takes effect', () => {
-    expect(book.spans('gpu.runtime/a10', oct.from, oct.to)).toEqual([
-      { from: oct.from, to: Date.UTC(2026, 9, 15, 12), unitPrice: '0.000417' },
-      { from: Date.UTC(2026, 9, 15, 12), to: oct.to, unitPrice: '0.0005' },
-    ]);
-  });
-
-  it('given no price in force, then it refuses rather than bill at zero', () => {
-    expect(() => book.spans('gpu.runtime/l40s', oct.from, oct.to)).toThrow(MissingPriceError);
-    const late = new PriceBook([{ sku: 'x', unit: 'second', unitPrice: '1', effectiveFrom: Date.UTC(2026, 9, 2) }]);
-    expect(() => late.spans('x', oct.from, oct.to)).toThrow(MissingPriceError);
   });
 });
 

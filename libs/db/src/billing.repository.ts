@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import type { BillableUsage, BilledLine, Terms, UsageSegment } from '@metering/billing';
-import { PriceBook } from '@metering/billing';
 import { OrgId, Period, periodBounds, periodDate } from '@metering/domain';
 import { PG_POOL } from './pool';
-import { priceEntries } from './price.repository';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -17,10 +15,6 @@ type Queryable = Pick<PoolClient, 'query'>;
 @Injectable()
 export class BillingRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
-
-  async priceBook(db: Queryable = this.pool): Promise<PriceBook> {
-    return new PriceBook(await priceEntries(db));
-  }
 
   async closedPeriods(db: Queryable = this.pool): Promise<Period[]> {
     const { rows } = await db.query<{ period: Period }>(

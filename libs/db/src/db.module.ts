@@ -17,7 +17,6 @@ import { DocumentsRepository } from './documents.repository';
 import { IdentityRepository } from './identity.repository';
 import { OutboxRepository } from './outbox.repository';
 import { createPool, PG_POOL } from './pool';
-import { PriceRepository } from './price.repository';
 import { ProjectionStore } from './projection.store';
 import { schemaAlteringRole, schemaAlteringRoleWarning } from './roles';
 import { TimeZoneRepository } from './time-zone.repository';
@@ -59,7 +58,6 @@ export class DbModule {
       ServiceRoleCheck,
       IdentityRepository,
       UsageRepository,
-      PriceRepository,
       ProjectionStore,
       BillingRepository,
       DocumentsRepository,
@@ -78,7 +76,6 @@ export class DbModule {
         PG_POOL,
         IdentityRepository,
         UsageRepository,
-        PriceRepository,
         ProjectionStore,
         BillingRepository,
         DocumentsRepository,

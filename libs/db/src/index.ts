@@ -6,7 +6,6 @@ export * from './audit.repository';
 export * from './usage.repository';
 export * from './cost.repository';
 export * from './time-zone.repository';
-export * from './price.repository';
 export * from './projection.store';
 export * from './projection-tables';
 export * from './rebuild.store';
