@@ -97,6 +97,7 @@ export class CloseService {
         progress({ phase: 'writing', done: Math.min(i + WRITE_CHUNK, invoices.length), total: invoices.length });
       }
       await this.documents.recordCreditsApplied(client, decision.credits);
+      await this.documents.grantCarriedForward(client, decision.carriedForward);
       return answer(decision);
     });
     progress({ phase: 'done', done: result.created, total: result.created });

@@ -1,4 +1,4 @@
-import type { Period } from '@metering/domain';
+import type { OrgId, Period } from '@metering/domain';
 import type { InvoiceFinalized } from './billing-event';
 import { InvoiceSummary, IssuedDocument, summaryOf } from './documents';
 import { BillableUsage, contentHash, draftInvoices, InvoiceContent } from './invoice';
@@ -27,6 +27,13 @@ export interface CreditDrawn {
   amount: string;
 }
 
+/** A negative balance an invoice of the close turns into a credit grant for the next ones. */
+export interface CarriedForward {
+  invoice: string;
+  org: OrgId;
+  amount: string;
+}
+
 export type CloseDecision =
   /**
    * The invoices to write, numbered from `firstNumber` on in slug order, one `invoice.finalized`
@@ -39,6 +46,7 @@ export type CloseDecision =
       invoices: IssuedDocument[];
       events: InvoiceFinalized[];
       credits: CreditDrawn[];
+      carriedForward: CarriedForward[];
       terms: TermsData;
     }
   /** Nothing to write: a second close answers the invoices of the first. */
@@ -78,12 +86,16 @@ export function decideClose(state: CloseState, command: ClosePeriod): CloseDecis
   const credits = drafts.flatMap((d, i) =>
     d.credits.map((c) => ({ invoice: invoices[i]!.number, grantId: c.grantId, amount: c.amount })),
   );
+  const carriedForward = drafts.flatMap((d, i) =>
+    d.carriedForward === null ? [] : [{ invoice: invoices[i]!.number, org: d.content.org, amount: d.carriedForward }],
+  );
   return {
     type: 'PeriodClosed',
     period: command.period,
     invoices,
     events: invoices.map(finalizedEvent),
     credits,
+    carriedForward,
     terms: state.terms.terms.data,
   };
 }

@@ -112,6 +112,7 @@ describe('decideClose', () => {
       invoices: [],
       events: [],
       credits: [],
+      carriedForward: [],
       terms: terms.terms.data,
     });
   });

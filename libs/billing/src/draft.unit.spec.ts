@@ -135,3 +135,30 @@ describe('draftInvoices', () => {
     expect(drafts.every((d) => d.content.number === null && d.content.period === OCT)).toBe(true);
   });
 });
+
+describe('a negative balance', () => {
+  it('given a closed month billed above what its usage prices at now and nothing else to bill, when drafted, then the total is 0 and the balance is carried forward as credit', () => {
+    const late: OrgBillable = {
+      usage: [],
+      late: [{ period: SEP, usage: [seg('10', SEP)], billed: [billed('usage', SEP, '100')] }],
+    };
+    const d = draftInvoice(ACME, OCT, late, termsOf(), CLOSE_TIME)!;
+    expect(d.content.lines.map((l) => [l.kind, l.usage_period, l.quantity, l.amount])).toEqual([
+      ['adjustment', SEP, '-90', '-0.90'],
+      ['credit', OCT, null, '0.90'],
+    ]);
+    expect(d.content.total).toBe('0.00');
+    expect(d.carriedForward).toBe('0.90');
+  });
+
+  it('given charges of the month above the negative adjustment, when drafted, then nothing is carried forward', () => {
+    const d = draftInvoice(
+      ACME,
+      OCT,
+      { usage: [seg('200')], late: [{ period: SEP, usage: [seg('10', SEP)], billed: [billed('usage', SEP, '100')] }] },
+      termsOf(),
+      CLOSE_TIME,
+    )!;
+    expect([d.content.total, d.carriedForward]).toEqual(['1.10', null]);
+  });
+});

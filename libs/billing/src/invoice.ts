@@ -3,7 +3,7 @@ import { Dec, OrgId, Period, sumDec } from '@metering/domain';
 import type { BillingTerms } from './billing-terms';
 import { applyCredits, type CreditUse } from './terms/credits';
 import { repriceLateMonth, type BilledLine } from './terms/late';
-import { linesTotal, priceMonth } from './terms/pricing';
+import { linesTotal, moneyLine, priceMonth } from './terms/pricing';
 import type { TermsLine, UsageSegment } from './terms/types';
 
 /**
@@ -38,11 +38,14 @@ export interface InvoiceContent {
   total: string;
 }
 
-/** A draft and the credit it draws from each grant (the movements the close records). */
+/** A draft, the credit it draws from each grant (the movements the close records), and the balance it carries forward as credit. */
 export interface Draft {
   content: InvoiceContent;
   credits: CreditUse[];
+  carriedForward: string | null;
 }
+
+export const CARRIED_FORWARD = 'Balance carried forward as credit to the next invoices';
 
 const lateOrder = (a: InvoiceLine, b: InvoiceLine) =>
   a.usage_period.localeCompare(b.usage_period) ||
@@ -56,7 +59,8 @@ const lateOrder = (a: InvoiceLine, b: InvoiceLine) =>
  * minimum; then, per earlier closed month that changed, that month priced again with all it
  * holds less what was billed for it (adjustment lines, and the minimum's difference); then the
  * organization's credit, soonest to expire first, until the total is 0. Amounts are rounded
- * half-to-even to cents per line; the total is the sum of the lines and never negative.
+ * half-to-even to cents per line; the total is the sum of the lines and never negative: a
+ * negative balance is carried forward as a credit grant (`carriedForward`).
  */
 export function draftInvoice(
   org: OrgId,
@@ -74,8 +78,14 @@ export function draftInvoice(
     const reason = reasons.get(credited.used[i]!.grantId);
     lines.push(reason ? { ...l, description: `Credit: ${reason}` } : l);
   });
+  // Late usage priced lower than billed (a volume tier reached, a correction) can outweigh the
+  // month's charges: the total stays 0 and the balance becomes credit for the next invoices.
+  const total = linesTotal(lines);
+  const carriedForward = total.cmp(Dec.ZERO) < 0 ? total.neg().toFixed(2) : null;
+  if (carriedForward !== null)
+    lines.push({ ...moneyLine('credit', period, total.neg()), description: CARRIED_FORWARD });
   if (lines.length === 0) return null;
-  return { content: invoiceContent(null, org, period, lines), credits: credited.used };
+  return { content: invoiceContent(null, org, period, lines), credits: credited.used, carriedForward };
 }
 
 /**

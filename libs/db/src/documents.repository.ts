@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import type {
+  CarriedForward,
   CreditDrawn,
   InvoiceLine,
   InvoiceSummary,
@@ -154,6 +155,16 @@ export class DocumentsRepository {
       `INSERT INTO credit_movements (grant_id, kind, amount, invoice_number)
        SELECT g, 'applied', a, i FROM unnest($1::bigint[], $2::numeric[], $3::text[]) AS x(g, a, i)`,
       [credits.map((c) => c.grantId), credits.map((c) => c.amount), credits.map((c) => c.invoice)],
+    );
+  }
+
+  /** Negative balances of a close's invoices, granted back as credit for the next invoices. */
+  async grantCarriedForward(db: Queryable, carried: readonly CarriedForward[]): Promise<void> {
+    if (carried.length === 0) return;
+    await db.query(
+      `INSERT INTO credit_grants (org, amount, reason, created_by)
+       SELECT o, a, 'balance carried forward from ' || i, 'close' FROM unnest($1::text[], $2::numeric[], $3::text[]) AS x(o, a, i)`,
+      [carried.map((c) => c.org), carried.map((c) => c.amount), carried.map((c) => c.invoice)],
     );
   }
 
