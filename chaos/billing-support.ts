@@ -1,4 +1,6 @@
 import type { Logger } from '@nestjs/common';
+import type { Pool } from 'pg';
+import type { Period } from '@metering/domain';
 import { loadConfig, MeteringConfig } from '@metering/service';
 import { verify } from '../apps/invoicing/src/verify';
 import type { Hosts } from './hosts';
@@ -12,6 +14,19 @@ export interface Line {
   quantity: string;
   unit?: string;
   unit_price: string;
+  amount: string;
+}
+/**
+ * Any line of an invoice or a preview under commercial terms: usage and adjustment lines carry
+ * a SKU, quantity and unit price; minimum and credit lines are money only (those are null).
+ */
+export interface TermsLine {
+  kind: 'usage' | 'adjustment' | 'minimum' | 'credit';
+  sku: string | null;
+  usage_period: string;
+  quantity: string | null;
+  unit?: string | null;
+  unit_price: string | null;
   amount: string;
 }
 export interface Summary {
@@ -115,4 +130,60 @@ export function verdict(
   if (failed.length > 0)
     Object.assign(summary, { 'failed checks': failed.join('; '), problems: problems.slice(0, 10).join('; ') });
   return { failed, summary };
+}
+
+/** A tier as the prices table holds it: units up to and including `up_to` (null: the rest). */
+export interface TierRow {
+  up_to: string | null;
+  unit_price: string;
+}
+
+/** Commercial terms a scenario puts in place, in its own database, before usage flows. */
+export interface ScenarioTerms {
+  /** Contract prices (tiered), each from `from` (epoch ms, the start of a UTC hour). */
+  prices?: { org: string; sku: string; from: number; mode: 'graduated' | 'volume'; tiers: TierRow[] }[];
+  commitments?: { org: string; from: Period; minimum: string }[];
+  credits?: { org: string; amount: string; reason: string; expiresAt?: number }[];
+}
+
+/** Writes the terms as the database owner, in plain SQL, as the billing team's entries would stand. */
+export async function putTerms(pool: Pool, terms: ScenarioTerms): Promise<void> {
+  for (const p of terms.prices ?? [])
+    await pool.query(
+      `INSERT INTO prices (sku, unit, org, tiers, tier_mode, effective_from, created_by)
+       SELECT $1, unit, $2, $3::jsonb, $4, $5, 'chaos' FROM prices WHERE sku = $1 AND org IS NULL ORDER BY effective_from DESC LIMIT 1`,
+      [p.sku, p.org, JSON.stringify(p.tiers), p.mode, new Date(p.from)],
+    );
+  for (const c of terms.commitments ?? [])
+    await pool.query(
+      `INSERT INTO commitments (org, from_period, monthly_minimum, created_by) VALUES ($1, ($2 || '-01')::date, $3, 'chaos')`,
+      [c.org, c.from, c.minimum],
+    );
+  for (const g of terms.credits ?? [])
+    await pool.query(
+      `INSERT INTO credit_grants (org, amount, reason, expires_at, created_by) VALUES ($1, $2, $3, $4, 'chaos')`,
+      [g.org, g.amount, g.reason, g.expiresAt === undefined ? null : new Date(g.expiresAt)],
+    );
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM prices WHERE created_by = 'chaos')::int
+          + (SELECT count(*) FROM commitments WHERE created_by = 'chaos')::int
+          + (SELECT count(*) FROM credit_grants WHERE created_by = 'chaos')::int AS n`,
+  );
+  const wanted = (terms.prices?.length ?? 0) + (terms.commitments?.length ?? 0) + (terms.credits?.length ?? 0);
+  if (rows[0]!.n !== wanted) throw new Error(`put ${rows[0]!.n} of ${wanted} terms (a SKU without a list price?)`);
+}
+
+/** The terms in a line each, for the report. */
+export function describeTerms(terms: ScenarioTerms): string {
+  const at = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace('T', ' ') + 'h';
+  return [
+    ...(terms.prices ?? []).map(
+      (p) =>
+        `${p.org} ${p.sku} ${p.mode} from ${at(p.from)} [${p.tiers.map((t) => `${t.up_to ?? '∞'} @ ${t.unit_price}`).join(', ')}]`,
+    ),
+    ...(terms.commitments ?? []).map((c) => `${c.org} minimum ${c.minimum} from ${c.from}`),
+    ...(terms.credits ?? []).map(
+      (g) => `${g.org} credit ${g.amount}${g.expiresAt === undefined ? '' : ` expiring ${at(g.expiresAt)}`}`,
+    ),
+  ].join('; ');
 }

@@ -1,4 +1,7 @@
 import type { Pool } from 'pg';
+import { priceMonth, Terms } from '@metering/billing';
+import { BillingRepository, TermsRepository } from '@metering/db';
+import { Dec, OrgId, Period } from '@metering/domain';
 import type { Hosts } from './hosts';
 
 export interface Tally {
@@ -80,6 +83,172 @@ export async function numbering(pool: Pool): Promise<{ documents: number; gaples
   );
   const seqs = rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
   return { documents: seqs.length, gapless: seqs.every((s, i) => s === i + 1) };
+}
+
+/** Seconds per `org|YYYY-MM|sku` of everything the hosts had accepted. */
+export function acceptedByMonth(hosts: Pick<Hosts, 'expected'>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, cell] of hosts.expected()) {
+    const [org, hour, sku] = key.split('|') as [string, string, string];
+    const k = `${org}|${hour.slice(0, 7)}|${sku}`;
+    out.set(k, (out.get(k) ?? 0) + cell.quantity);
+  }
+  return out;
+}
+
+export interface TermsTally {
+  /**
+   * Per (org, closed month, SKU), the quantities of its usage and adjustment lines over all
+   * invoices against the seconds the hosts had accepted, in events of 60 s.
+   */
+  lines: Tally;
+  /** (org, month, SKU, unit price) keys and minimums compared with pricing the month at once. */
+  keys: number;
+  /** Keys whose quantity or amount over all invoices differs from pricing the month's final usage at once. */
+  repriced: string[];
+  /** Credit and total faults: a credit beyond the grants or not matching its movements, a negative total, a total not Σ lines. */
+  credits: string[];
+  /** Σ credit lines (USD, positive) and Σ grants of these organizations. */
+  credited: string;
+  granted: string;
+}
+
+const MINIMUM = 'minimum';
+
+/**
+ * The billing invariant under commercial terms, for closed months: each accepted second stands in
+ * exactly one usage or adjustment line (the lines' per-SKU quantities over all invoices equal the
+ * month's accepted usage), and the month's lines over all invoices, per (SKU, unit price) and its
+ * minimum, equal pricing its final usage at once with the pure pricing of libs/billing (the
+ * terms as the database holds them, usage as the close reads it), to the cent. Credits: what the
+ * credit lines take never exceeds the grants and equals the movements the closes recorded, and
+ * no invoice total is negative or differs from Σ its lines. These scenarios void nothing, so the
+ * invoices alone are what was billed.
+ */
+export async function termsTally(
+  pool: Pool,
+  accepted: Map<string, number>,
+  orgs: readonly string[],
+  periods: readonly Period[],
+): Promise<TermsTally> {
+  const terms = new Terms(await new TermsRepository(pool).snapshotAllOrgs());
+  const billing = new BillingRepository(pool);
+  const expected = new Map<string, { quantity: Dec; amount: Dec }>();
+  const put = (m: typeof expected, k: string, quantity: Dec, amount: Dec) => {
+    const prev = m.get(k);
+    m.set(k, { quantity: (prev?.quantity ?? Dec.ZERO).add(quantity), amount: (prev?.amount ?? Dec.ZERO).add(amount) });
+  };
+  for (const org of orgs)
+    for (const period of periods) {
+      const usage = await billing.usageSegments(org as OrgId, period, terms, pool);
+      for (const l of priceMonth(org as OrgId, period, usage, terms))
+        put(
+          expected,
+          l.kind === 'minimum'
+            ? `${org}|${period}|${MINIMUM}`
+            : `${org}|${period}|${l.sku}|${Dec.of(l.unit_price!).toString()}`,
+          l.quantity === null ? Dec.ZERO : Dec.of(l.quantity),
+          Dec.of(l.amount),
+        );
+    }
+  const { rows } = await pool.query<{
+    org: string;
+    period: Period;
+    kind: string;
+    sku: string | null;
+    unit_price: string | null;
+    quantity: string | null;
+    amount: string;
+  }>(
+    `SELECT i.org, to_char(l.usage_period, 'YYYY-MM') AS period, l.kind, l.sku, l.unit_price::text, l.quantity::text, l.amount::text
+       FROM invoice_lines l JOIN invoices i ON i.number = l.invoice_number
+      WHERE i.org = ANY($1) AND to_char(l.usage_period, 'YYYY-MM') = ANY($2) AND l.kind <> 'credit'`,
+    [orgs, periods],
+  );
+  const billed = new Map<string, { quantity: Dec; amount: Dec }>();
+  const perSku = new Map<string, number>();
+  for (const r of rows) {
+    if (r.kind === MINIMUM) {
+      put(billed, `${r.org}|${r.period}|${MINIMUM}`, Dec.ZERO, Dec.of(r.amount));
+      continue;
+    }
+    put(
+      billed,
+      `${r.org}|${r.period}|${r.sku}|${Dec.of(r.unit_price!).toString()}`,
+      Dec.of(r.quantity!),
+      Dec.of(r.amount),
+    );
+    const k = `${r.org}|${r.period}|${r.sku}`;
+    perSku.set(k, (perSku.get(k) ?? 0) + Number(r.quantity));
+  }
+  const repriced: string[] = [];
+  const keys = new Set([...expected.keys(), ...billed.keys()]);
+  for (const k of keys) {
+    const e = expected.get(k) ?? { quantity: Dec.ZERO, amount: Dec.ZERO };
+    const b = billed.get(k) ?? { quantity: Dec.ZERO, amount: Dec.ZERO };
+    if (e.quantity.cmp(b.quantity) !== 0 || e.amount.cmp(b.amount) !== 0)
+      repriced.push(
+        `${k}: billed ${b.quantity.toString()} for ${b.amount.toFixed(2)}, priced at once ${e.quantity.toString()} for ${e.amount.toFixed(2)}`,
+      );
+  }
+  const lines: Tally = { events: 0, lost: 0, doubleCounted: 0 };
+  const wanted = new Set(orgs);
+  const inScope = (k: string) => {
+    const [org, period] = k.split('|') as [string, Period];
+    return wanted.has(org) && periods.includes(period);
+  };
+  for (const k of new Set([...[...accepted.keys()].filter(inScope), ...perSku.keys()])) {
+    const a = accepted.get(k) ?? 0;
+    const diff = ((perSku.get(k) ?? 0) - a) / 60;
+    lines.events += a / 60;
+    if (diff < 0) lines.lost += -diff;
+    else lines.doubleCounted += diff;
+  }
+
+  const credits: string[] = [];
+  const invoices = await pool.query<{
+    number: string;
+    org: string;
+    total: string;
+    lines: string;
+    credited: string;
+    drawn: string;
+  }>(
+    `SELECT i.number, i.org, i.total::text,
+            (SELECT coalesce(sum(amount), 0) FROM invoice_lines WHERE invoice_number = i.number)::text AS lines,
+            (SELECT coalesce(-sum(amount), 0) FROM invoice_lines WHERE invoice_number = i.number AND kind = 'credit')::text AS credited,
+            (SELECT coalesce(sum(amount), 0) FROM credit_movements WHERE invoice_number = i.number AND kind = 'applied')::text AS drawn
+       FROM invoices i WHERE i.org = ANY($1) ORDER BY i.seq`,
+    [orgs],
+  );
+  const creditedBy = new Map<string, Dec>();
+  for (const i of invoices.rows) {
+    if (Dec.of(i.total).cmp(Dec.ZERO) < 0) credits.push(`${i.number} (${i.org}) totals ${i.total}`);
+    if (Dec.of(i.total).cmp(Dec.of(i.lines)) !== 0) credits.push(`${i.number} totals ${i.total}, its lines ${i.lines}`);
+    if (Dec.of(i.credited).cmp(Dec.of(i.drawn)) !== 0)
+      credits.push(`${i.number}: credit lines ${i.credited}, drawn from grants ${i.drawn}`);
+    if (Dec.of(i.credited).cmp(Dec.ZERO) < 0)
+      credits.push(`${i.number}: credit lines add up to a charge of ${i.credited}`);
+    creditedBy.set(i.org, (creditedBy.get(i.org) ?? Dec.ZERO).add(Dec.of(i.credited)));
+  }
+  const grants = await pool.query<{ org: string; granted: string; remaining: string; overdrawn: number }>(
+    `SELECT org, sum(amount)::text AS granted, sum(remaining)::text AS remaining, count(*) FILTER (WHERE remaining < 0)::int AS overdrawn
+       FROM credit_balances WHERE org = ANY($1) GROUP BY org`,
+    [orgs],
+  );
+  let granted = Dec.ZERO;
+  for (const g of grants.rows) {
+    granted = granted.add(Dec.of(g.granted));
+    const used = creditedBy.get(g.org) ?? Dec.ZERO;
+    if (used.cmp(Dec.of(g.granted)) > 0)
+      credits.push(`${g.org}: credit lines take ${used.toFixed(2)} of grants of ${g.granted}`);
+    if (g.overdrawn > 0) credits.push(`${g.org}: ${g.overdrawn} grants with less than nothing remaining`);
+  }
+  for (const [org, used] of creditedBy)
+    if (!used.isZero() && !grants.rows.some((g) => g.org === org))
+      credits.push(`${org}: credit of ${used.toFixed(2)} without a grant`);
+  const credited = [...creditedBy.values()].reduce((a, b) => a.add(b), Dec.ZERO);
+  return { lines, keys: keys.size, repriced, credits, credited: credited.toFixed(2), granted: granted.toFixed(2) };
 }
 
 export const sum = (a: Tally, b: Tally): Tally => ({

@@ -1,12 +1,24 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { Pool } from 'pg';
-import { periodBounds, periodOf } from '@metering/domain';
+import { Period, periodBounds, periodOf } from '@metering/domain';
 import { CloseService } from '../../apps/invoicing/src/close.service';
 import { InvoicingCoreModule } from '../../apps/invoicing/src/invoicing-core.module';
-import { call, CloseAnswer, Line, retries, stackConfig, together, verdict, verifyFigure } from '../billing-support';
+import {
+  call,
+  CloseAnswer,
+  describeTerms,
+  putTerms,
+  retries,
+  ScenarioTerms,
+  stackConfig,
+  TermsLine as Line,
+  together,
+  verdict,
+  verifyFigure,
+} from '../billing-support';
 import { Batch, Hosts } from '../hosts';
-import { invoiceTally, numbering, projectionTally, Tally } from '../invariant';
+import { acceptedByMonth, invoiceTally, numbering, projectionTally, Tally, termsTally, TermsTally } from '../invariant';
 import type { ScenarioResult } from '../report';
 import { ChaosStack, operatorCall } from '../stack';
 
@@ -22,6 +34,134 @@ export interface LateSize {
 
 const ORGS = ['acme', 'globex', 'hooli', 'initech', 'stark', 'umbrella'];
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Seconds of one (org, SKU) in `n` of the hosts' events: event k is of org k mod 6 and size
+ * k mod 4, so each org has two of the four sizes and the 12 (org, SKU) pairs share the events.
+ */
+const perPair = (n: number) => Math.round(n / 12) * 60;
+const cents = (usd: number) => (Math.round(usd * 100) / 100).toFixed(2);
+/** List prices per second of the two sizes umbrella's and initech's hosts run (migration 1795300000002). */
+const LIST_2X = 0.0000015 + 0.0000248;
+
+/**
+ * The commercial terms of the scenario's organizations, from the first hour of the month
+ * before (not yet closed), sized so that the boundaries fall where they must:
+ * - acme, machine.runtime/shared-cpu-1x: graduated, free up to half its on-time seconds, so the
+ *   month's on-time usage crosses the boundary; the paid tier's price changes 12 h before the
+ *   month ends, where the usage is (tiers count across it);
+ * - hooli, machine.runtime/performance-1x: graduated, free up to halfway between its on-time
+ *   seconds and those with the late ones: only the late usage pushes it across;
+ * - globex, machine.runtime/shared-cpu-2x: volume, the cheaper tier from that same point, so
+ *   the late usage reprices all of its month lower (a negative adjustment at the old price);
+ * - initech: a monthly minimum three times what its month will cost at list prices;
+ * - umbrella: two credit grants, one expiring as the month ends (still usable for it, drawn
+ *   first), the other without expiry; together 1.2 times its on-time month.
+ */
+export function lateTerms(size: LateSize, previous: Period): ScenarioTerms {
+  const from = periodBounds(previous).from;
+  const end = periodBounds(previous).to;
+  const onTime = perPair(size.onTime);
+  const withLate = onTime + perPair(size.late);
+  const crossedOnTime = String(Math.round(onTime / 2));
+  const crossedLate = String(Math.round((onTime + withLate) / 2));
+  const owed = onTime * LIST_2X;
+  return {
+    prices: [
+      {
+        org: 'acme',
+        sku: 'machine.runtime/shared-cpu-1x',
+        from,
+        mode: 'graduated',
+        tiers: [
+          { up_to: crossedOnTime, unit_price: '0' },
+          { up_to: null, unit_price: '0.00002' },
+        ],
+      },
+      {
+        org: 'acme',
+        sku: 'machine.runtime/shared-cpu-1x',
+        from: end - 12 * HOUR_MS,
+        mode: 'graduated',
+        tiers: [
+          { up_to: crossedOnTime, unit_price: '0' },
+          { up_to: null, unit_price: '0.000025' },
+        ],
+      },
+      {
+        org: 'hooli',
+        sku: 'machine.runtime/performance-1x',
+        from,
+        mode: 'graduated',
+        tiers: [
+          { up_to: crossedLate, unit_price: '0' },
+          { up_to: null, unit_price: '0.00003' },
+        ],
+      },
+      {
+        org: 'globex',
+        sku: 'machine.runtime/shared-cpu-2x',
+        from,
+        mode: 'volume',
+        tiers: [
+          { up_to: crossedLate, unit_price: '0.0001' },
+          { up_to: null, unit_price: '0.00007' },
+        ],
+      },
+    ],
+    commitments: [{ org: 'initech', from: previous, minimum: cents(Math.max(1, 3 * withLate * LIST_2X)) }],
+    credits: [
+      { org: 'umbrella', amount: cents(0.5 * owed), reason: `chaos: expires as ${previous} ends`, expiresAt: end },
+      { org: 'umbrella', amount: cents(0.7 * owed), reason: 'chaos: without expiry' },
+    ],
+  };
+}
+
+/** What must show on the invoices for the terms to have been in play; the faults, one per term. */
+function termsInPlay(
+  previous: Period,
+  current: Period,
+  invoiceOf: (org: string, period: Period) => { lines: Line[]; total: string } | undefined,
+): string[] {
+  const faults: string[] = [];
+  const lines = (org: string, period: Period) => invoiceOf(org, period)?.lines ?? [];
+  const at = (l: Line, sku: string, usagePeriod: Period, price?: (p: number) => boolean) =>
+    l.sku === sku && l.usage_period === usagePeriod && (price === undefined || price(Number(l.unit_price)));
+  const acme = lines('acme', previous);
+  if (
+    !acme.some((l) => l.kind === 'usage' && at(l, 'machine.runtime/shared-cpu-1x', previous, (p) => p === 0)) ||
+    !acme.some((l) => l.kind === 'usage' && at(l, 'machine.runtime/shared-cpu-1x', previous, (p) => p > 0))
+  )
+    faults.push(`acme's ${previous} invoice has no usage line on each side of its free tier`);
+  const hooliPrev = lines('hooli', previous).filter((l) => at(l, 'machine.runtime/performance-1x', previous));
+  const hooliLate = lines('hooli', current).filter(
+    (l) => l.kind === 'adjustment' && at(l, 'machine.runtime/performance-1x', previous, (p) => p > 0),
+  );
+  if (hooliPrev.some((l) => Number(l.unit_price) > 0) || hooliLate.length === 0)
+    faults.push(`hooli's late usage did not take it past its free tier (as adjustments on ${current})`);
+  const globex = lines('globex', current).filter(
+    (l) => l.kind === 'adjustment' && at(l, 'machine.runtime/shared-cpu-2x', previous),
+  );
+  if (!globex.some((l) => Number(l.quantity) < 0) || !globex.some((l) => Number(l.quantity) > 0))
+    faults.push(`globex's late usage did not reprice its volume tier (a negative and a positive adjustment)`);
+  const initechMin = lines('initech', previous).filter((l) => l.kind === 'minimum');
+  const initechLate = lines('initech', current).filter((l) => l.kind === 'minimum' && l.usage_period === previous);
+  if (initechMin.length !== 1 || initechLate.length !== 1 || Number(initechLate[0]!.amount) >= 0)
+    faults.push(`initech has no minimum on ${previous}, or no lower minimum for it on ${current}`);
+  const umbrellaPrev = invoiceOf('umbrella', previous);
+  const umbrellaCur = lines('umbrella', current);
+  if (
+    umbrellaPrev?.lines.filter((l) => l.kind === 'credit').length !== 2 ||
+    umbrellaPrev.total !== '0.00' ||
+    umbrellaCur.filter((l) => l.kind === 'credit').length !== 1
+  )
+    faults.push(`umbrella's credits did not cover ${previous} with both grants and part of ${current} with the rest`);
+  return faults;
+}
+
+const termsFigure = (t: TermsTally) =>
+  `${t.keys} line keys; ${t.repriced.length} differ; credit ${t.credited} of ${t.granted} granted; ${t.credits.length} credit or total faults`;
 
 interface Difference {
   org: string;
@@ -62,6 +202,7 @@ function lineProblems(what: string, lines: readonly Line[], expected: Map<string
   for (const l of lines) {
     const k = `${l.kind}|${l.usage_period}|${l.sku}`;
     got.set(k, (got.get(k) ?? 0) + Number(l.quantity));
+    if (l.kind !== 'usage' && l.kind !== 'adjustment') continue;
     const lk = `${k}|${l.unit_price}`;
     keys.set(lk, (keys.get(lk) ?? 0) + 1);
   }
@@ -98,26 +239,34 @@ async function invoicesInDb(pool: Pool, orgs: readonly string[]) {
     org: string;
     period: string;
     content_hash: string;
+    total: string;
     kind: Line['kind'];
     usage_period: string;
-    sku: string;
-    quantity: string;
-    unit_price: string;
+    sku: string | null;
+    quantity: string | null;
+    unit_price: string | null;
     amount: string;
   }>(
-    `SELECT i.number, i.org, to_char(i.period, 'YYYY-MM') AS period, i.content_hash, l.kind, to_char(l.usage_period, 'YYYY-MM') AS usage_period,
+    `SELECT i.number, i.org, to_char(i.period, 'YYYY-MM') AS period, i.content_hash, i.total::text, l.kind, to_char(l.usage_period, 'YYYY-MM') AS usage_period,
             l.sku, l.quantity::text, l.unit_price::text, l.amount::text
        FROM invoices i JOIN invoice_lines l ON l.invoice_number = i.number WHERE i.org = ANY($1) ORDER BY i.seq, l.line_no`,
     [orgs],
   );
   const byOrgPeriod = new Map<string, Set<string>>();
   const lines = new Map<string, Line[]>();
+  const totals = new Map<string, string>();
   for (const r of rows) {
     const k = `${r.org}|${r.period}`;
     byOrgPeriod.set(k, (byOrgPeriod.get(k) ?? new Set()).add(r.number));
     lines.set(r.number, [...(lines.get(r.number) ?? []), r]);
+    totals.set(r.number, r.total);
   }
-  return { byOrgPeriod, lines };
+  /** The one invoice of `org` for `period`, if there is exactly one. */
+  const invoiceOf = (org: string, period: string) => {
+    const numbers = [...(byOrgPeriod.get(`${org}|${period}`) ?? [])];
+    return numbers.length === 1 ? { lines: lines.get(numbers[0]!)!, total: totals.get(numbers[0]!)! } : undefined;
+  };
+  return { byOrgPeriod, lines, invoiceOf };
 }
 
 const sumOf = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
@@ -159,6 +308,10 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
   });
   try {
     const token = await stack.seed(ORGS);
+    // Contract prices (graduated and volume tiers), a minimum and credits, before any usage flows.
+    const terms = lateTerms(size, previous);
+    await putTerms(stack.pool, terms);
+    figures['terms'] = describeTerms(terms);
     const stamp = Date.now().toString(36);
     const collector = () => stack.url('collector');
     const onTime = new Hosts(collector, token, ORGS, `late-ontime-${stamp}`, { resendShare: 0.2 });
@@ -182,6 +335,11 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
     checks[`right after its close, ${previous} is billed exactly`] = clean(
       await invoiceTally(stack.pool, ORGS, [previous]),
     );
+    const firstTerms = await termsTally(stack.pool, acceptedByMonth(onTime), ORGS, [previous]);
+    problems.push(...firstTerms.repriced.slice(0, 3), ...firstTerms.credits.slice(0, 3));
+    checks[
+      `right after its close, ${previous}'s lines are its usage priced under the terms, credits within the grants`
+    ] = clean(firstTerms.lines) && firstTerms.repriced.length === 0 && firstTerms.credits.length === 0;
 
     // 3. Late events of the closed month, interleaved with the current month's, out of order and re-sent.
     t = Date.now();
@@ -276,6 +434,7 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
     checks[`the close of ${current} invoices every organization once`] = closeCurrent.created === ORGS.length;
 
     // 7. Every accepted second billed once: on-time as usage of its month, late as one adjustment.
+    const all = onTime.stats.accepted + late.stats.accepted + cur.stats.accepted;
     const tally = await invoiceTally(stack.pool, ORGS, [previous, current]);
     checks['invoiced exactly: no second lost, none billed twice'] = clean(tally);
     checks['the tally covers every accepted event'] =
@@ -314,6 +473,24 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
     checks[
       `each late second stands in exactly one adjustment line of ${current}; no usage line of ${current} holds ${previous} usage`
     ] = linesOk;
+    const inPlay = termsInPlay(previous, current, db.invoiceOf);
+    problems.push(...inPlay);
+    checks[
+      'the terms are in play: a free tier crossed on time and by late usage, a volume tier reached late, a minimum, credits'
+    ] = inPlay.length === 0;
+    const priced = await termsTally(stack.pool, acceptedByMonth(together(onTime, late, cur)), ORGS, [
+      previous,
+      current,
+    ]);
+    problems.push(...priced.repriced.slice(0, 5), ...priced.credits.slice(0, 5));
+    figures['invoice lines against each month priced at once'] = termsFigure(priced);
+    checks['each accepted second in exactly one usage or adjustment line, per SKU'] =
+      clean(priced.lines) && priced.lines.events === all;
+    checks[
+      `each month's lines over all invoices equal pricing its final usage at once, per (SKU, unit price) and minimum, to the cent`
+    ] = priced.repriced.length === 0 && priced.keys > 0;
+    checks['credit lines within the grants and equal to what the closes drew; no invoice total negative'] =
+      priced.credits.length === 0;
     const allLines = [...db.lines.values()].flat();
     figures['adjustment lines'] = allLines.filter((l) => l.kind === 'adjustment').length;
     figures['usage lines'] = allLines.filter((l) => l.kind === 'usage').length;
@@ -342,7 +519,6 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
     figures['billing verify (s)'] = Math.round(v.seconds);
     checks['billing verify hashes every invoice the same'] = v.ok;
 
-    const all = onTime.stats.accepted + late.stats.accepted + cur.stats.accepted;
     const { failed, summary } = verdict(checks, problems);
     return {
       name: 'late-events',
@@ -353,8 +529,8 @@ export async function lateEvents(size: LateSize): Promise<ScenarioResult> {
         `${cur.stats.accepted.toLocaleString('en-US')} events of ${current}; ${(onTime.stats.resent + late.stats.resent + cur.stats.resent).toLocaleString('en-US')} events sent again, every late batch at least twice`,
       events: all,
       recovered: failed.length === 0,
-      lost: tally.lost + projected.lost,
-      doubleCounted: tally.doubleCounted + projected.doubleCounted,
+      lost: tally.lost + projected.lost + priced.lines.lost,
+      doubleCounted: tally.doubleCounted + projected.doubleCounted + priced.lines.doubleCounted,
       figures: {
         'distinct events accepted (on time / late / current month)': `${onTime.stats.accepted} / ${late.stats.accepted} / ${cur.stats.accepted}`,
         'events re-sent (duplicates)': onTime.stats.resent + late.stats.resent + cur.stats.resent,

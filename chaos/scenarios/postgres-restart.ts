@@ -1,7 +1,7 @@
-import { periodBounds, periodOf } from '@metering/domain';
-import { call, CloseAnswer, Summary } from '../billing-support';
+import { Period, periodBounds, periodOf } from '@metering/domain';
+import { call, CloseAnswer, describeTerms, putTerms, ScenarioTerms, Summary, verifyFigure } from '../billing-support';
 import { Hosts } from '../hosts';
-import { invoiceTally, numbering, projectionTally, sum } from '../invariant';
+import { acceptedByMonth, invoiceTally, numbering, projectionTally, sum, termsTally } from '../invariant';
 import { createPrivatePostgres } from '../private-postgres';
 import type { ScenarioResult } from '../report';
 import { ChaosStack, sleep } from '../stack';
@@ -18,6 +18,50 @@ export interface PostgresSize {
 async function close(url: string, period: string): Promise<{ status: number; invoices: Summary[] }> {
   const { status, body } = await call(`${url}/v1/billing/periods/${period}/close`, 'POST');
   return { status, invoices: (body as Partial<CloseAnswer> | null)?.invoices ?? [] };
+}
+
+const cents = (usd: number) => (Math.round(usd * 100) / 100).toFixed(2);
+
+/**
+ * The commercial terms of four of the organizations, from the first hour of the month the
+ * usage is in. Organization i runs size i mod 4 only (event k is of org k mod n and size
+ * k mod 4, n a multiple of 4), `seconds` each:
+ * - org-00000 (shared-cpu-1x): graduated, free up to half its month, so its usage crosses it;
+ * - org-00001 (shared-cpu-2x): volume, a cheaper tier from half its month, which it reaches;
+ * - org-00002 (performance-1x): a monthly minimum of ten times its month at the list price, $1 at least;
+ * - org-00003 (performance-2x): a credit grant of half its month at the list price.
+ */
+export function postgresTerms(period: Period, seconds: number): ScenarioTerms {
+  const from = periodBounds(period).from;
+  const half = String(Math.round(seconds / 2));
+  return {
+    prices: [
+      {
+        org: 'org-00000',
+        sku: 'machine.runtime/shared-cpu-1x',
+        from,
+        mode: 'graduated',
+        tiers: [
+          { up_to: half, unit_price: '0' },
+          { up_to: null, unit_price: '0.00002' },
+        ],
+      },
+      {
+        org: 'org-00001',
+        sku: 'machine.runtime/shared-cpu-2x',
+        from,
+        mode: 'volume',
+        tiers: [
+          { up_to: half, unit_price: '0.0001' },
+          { up_to: null, unit_price: '0.00006' },
+        ],
+      },
+    ],
+    commitments: [{ org: 'org-00002', from: period, minimum: cents(Math.max(1, 10 * seconds * 0.0000124)) }],
+    credits: [
+      { org: 'org-00003', amount: cents(Math.max(0.01, (seconds * 0.0000248) / 2)), reason: 'chaos: outage credit' },
+    ],
+  };
 }
 
 /**
@@ -43,6 +87,9 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
       resendShare: 0.1,
     });
     const previous = periodOf(periodBounds(periodOf(Date.now())).from - 1);
+    // Contract prices (graduated and volume tiers), a minimum and a credit, before any usage flows.
+    const terms = postgresTerms(previous, Math.floor(size.events / size.orgs) * 60);
+    await putTerms(stack.pool, terms);
     const lastDay = periodBounds(previous).to - 86_400_000;
     // Usage of the last day of the month before, so that month can be closed.
     const seconds = 3 * size.downSeconds + 15;
@@ -85,10 +132,14 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
           : `finished first (${answer.status})`,
       );
       await pg.start();
-      leftBehind += await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices').then(
-        (r) => r.rows[0]!.n,
-        () => 0,
-      );
+      leftBehind += await stack.pool
+        .query<{ n: number }>(
+          'SELECT ((SELECT count(*) FROM invoices) + (SELECT count(*) FROM period_closes) + (SELECT count(*) FROM credit_movements))::int AS n',
+        )
+        .then(
+          (r) => r.rows[0]!.n,
+          () => 0,
+        );
     }
     let done: { status: number; invoices: Summary[] } = { status: 0, invoices: [] };
     const closeStarted = Date.now();
@@ -99,6 +150,27 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
     const closeRecovered = Date.now() - closeStarted;
     const again = await close(invoicing, previous);
     const billed = await invoiceTally(stack.pool, orgs, [previous]);
+    const priced = await termsTally(stack.pool, acceptedByMonth(hosts), orgs, [previous]);
+    const lines = await stack.pool.query<{ org: string; kind: string; unit_price: string | null; total: string }>(
+      `SELECT i.org, l.kind, l.unit_price::text, i.total::text FROM invoices i JOIN invoice_lines l ON l.invoice_number = i.number
+        WHERE i.org = ANY($1)`,
+      [['org-00000', 'org-00001', 'org-00002', 'org-00003']],
+    );
+    const has = (org: string, f: (l: (typeof lines.rows)[number]) => boolean) =>
+      lines.rows.some((l) => l.org === org && f(l));
+    const inPlay = [
+      has('org-00000', (l) => l.kind === 'usage' && Number(l.unit_price) === 0) &&
+      has('org-00000', (l) => l.kind === 'usage' && Number(l.unit_price) > 0)
+        ? ''
+        : 'org-00000 not on both sides of its free tier',
+      has('org-00001', (l) => l.kind === 'usage' && l.unit_price === '0.00006') &&
+      !has('org-00001', (l) => l.kind === 'usage' && l.unit_price === '0.0001')
+        ? ''
+        : 'org-00001 not all at the volume tier it reached',
+      has('org-00002', (l) => l.kind === 'minimum') ? '' : 'org-00002 without its minimum',
+      has('org-00003', (l) => l.kind === 'credit') ? '' : 'org-00003 without its credit',
+    ].filter((f) => f !== '');
+    const v = await verifyFigure(stack);
     const numbers = await numbering(stack.pool);
     const { rows } = await stack.pool.query<{ orgs: string; invoices: string }>(
       'SELECT count(DISTINCT org)::text AS orgs, count(*)::text AS invoices FROM invoices',
@@ -111,7 +183,7 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
       0,
     );
     if (unexpected > 0) console.error(`a service died by itself:\n${stack.logs()}`);
-    const total = sum(folded, billed);
+    const total = sum(sum(folded, billed), priced.lines);
     return {
       name: 'postgres-restart',
       title: 'Postgres crashed mid-fold and mid-close',
@@ -131,6 +203,14 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
         'invoices left behind by crashed closes': leftBehind,
         'the close after them: status, invoices, ms to succeed': `${done.status}, ${done.invoices.length}, ${closeRecovered}`,
         'invoice lines: lost, double-billed (events)': `${billed.lost}, ${billed.doubleCounted}`,
+        terms: describeTerms(terms),
+        'the terms in play (free tier crossed, volume tier reached, minimum, credit)':
+          inPlay.length === 0 ? 'yes' : inPlay.join('; '),
+        'usage and adjustment lines per SKU against accepted: lost, double-billed (events)': `${priced.lines.lost}, ${priced.lines.doubleCounted}`,
+        'lines against the month priced at once': `${priced.keys} line keys, ${priced.repriced.length} differ${priced.repriced.length > 0 ? `: ${priced.repriced.slice(0, 5).join('; ')}` : ''}`,
+        'credit lines against the grants; negative totals': `${priced.credited} of ${priced.granted} granted; ${priced.credits.length === 0 ? 'none, all consistent' : priced.credits.slice(0, 5).join('; ')}`,
+        'billing verify': v.text,
+        'billing verify (s)': Math.round(v.seconds),
         'one invoice per organization': oneEach ? 'yes' : 'no',
         'numbers gapless': `${numbers.gapless ? 'yes' : 'no'} (${numbers.documents} documents)`,
         'closing again answers the same invoices': sameAgain ? 'yes' : 'no',
@@ -141,6 +221,12 @@ export async function postgresRestart(size: PostgresSize): Promise<ScenarioResul
         total.doubleCounted === 0 &&
         folded.events === hosts.stats.accepted &&
         billed.events === hosts.stats.accepted &&
+        priced.lines.events === hosts.stats.accepted &&
+        priced.repriced.length === 0 &&
+        priced.keys > 0 &&
+        priced.credits.length === 0 &&
+        inPlay.length === 0 &&
+        v.ok &&
         oneEach &&
         numbers.gapless &&
         sameAgain &&
