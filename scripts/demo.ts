@@ -149,7 +149,7 @@ async function setTerms(period: Period, gpu: { org: string; sku: string } | null
         `  ${gpu.org}: ${gpu.sku} from ${from}, graduated: the first 86,400 s (24 h) of each month free, then ${negotiated}/s (list ${list.unit_price})`,
       );
   } else console.log('  no machine of this fleet has a GPU: no GPU contract price');
-  const reason = `demo: service credit for ${period}`;
+  const reason = `service credit for ${period}`;
   const grants = (await must(
     `GET credits of ${creditOrg}`,
     call(`${url.invoicing}/v1/billing/orgs/${creditOrg}/credits`, op),
@@ -365,20 +365,19 @@ async function main(): Promise<void> {
   await call(`${url.api}/v1/orgs/${org}/members`, op, { email: `demo@${org}.example`, role: 'billing' });
   const member = await call(`${url.api}/v1/orgs/${org}/tokens`, op, { email: `demo@${org}.example`, name: 'demo' });
   console.log(`\ndashboard: ${url.api}/   (sign in as demo@${org}.example with ${member.json.token})`);
-  console.log(
-    `invoice:   ${url.api}/v1/orgs/${org}/invoices/${invoices.find((i) => i.org === org)?.number ?? ''}?format=html (same token, as Authorization: Bearer)`,
-  );
   const tiered = gpu && invoices.find((i) => i.org === gpu.org);
-  if (tiered && gpu) {
-    let token = member.json.token as string;
-    if (gpu.org !== org) {
-      await call(`${url.api}/v1/orgs/${gpu.org}/members`, op, { email: `demo@${gpu.org}.example`, role: 'billing' });
-      token = (
-        await call(`${url.api}/v1/orgs/${gpu.org}/tokens`, op, { email: `demo@${gpu.org}.example`, name: 'demo' })
-      ).json.token;
-    }
+  const own = invoices.find((i) => i.org === org);
+  console.log(
+    `invoice:   ${url.api}/v1/orgs/${org}/invoices/${own?.number ?? ''}?format=html (same token, as Authorization: Bearer${tiered === own && gpu ? `; its ${gpu.sku} at the tiered contract price` : ''})`,
+  );
+  if (tiered && gpu && tiered !== own) {
+    // The tiered invoice is another organization's: a billing member of that one to read it with.
+    await call(`${url.api}/v1/orgs/${gpu.org}/members`, op, { email: `demo@${gpu.org}.example`, role: 'billing' });
+    const token = (
+      await call(`${url.api}/v1/orgs/${gpu.org}/tokens`, op, { email: `demo@${gpu.org}.example`, name: 'demo' })
+    ).json.token as string;
     console.log(
-      `tiered:    ${url.api}/v1/orgs/${gpu.org}/invoices/${tiered.number}?format=html (the ${gpu.sku} contract price; Authorization: Bearer ${token})`,
+      `tiered:    ${url.api}/v1/orgs/${gpu.org}/invoices/${tiered.number}?format=html (its ${gpu.sku} at the contract price; Authorization: Bearer ${token})`,
     );
   }
   console.log(`API docs:  ${url.api}/docs`);
