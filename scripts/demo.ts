@@ -4,6 +4,8 @@
  * the last 30 days of a simulated fleet (2,000 machines; `--machines 10000` for the full one)
  * through the collector, waits until the aggregator has folded everything, closes the last
  * full month and prints the invoices, then the dashboard's address with a token to sign in with.
+ * Before the close it gives three organizations commercial terms (a tiered GPU contract price
+ * with a free allowance, a monthly minimum, a credit), so the invoices show those lines too.
  *
  *   npm run demo -- [--machines 2000] [--days 30] [--exit]
  */
@@ -14,7 +16,8 @@ import { join } from 'node:path';
 import { continentOf } from '@metering/catalog';
 import { fleetEvents, HostEvent, simulateFleet } from '@metering/fleet';
 import { loadConfig } from '@metering/service';
-import { Dec, formatUsd, sumDec } from '@metering/domain';
+import { Dec, formatUsd, Period, periodBounds, periodOf, sumDec } from '@metering/domain';
+import type { Machine } from '@metering/fleet';
 
 const HOUR = 3_600_000;
 const ORGS = [
@@ -57,6 +60,144 @@ async function call(u: string, token: string, body?: unknown): Promise<{ status:
   });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/** An invoice line as the services answer it (CONTRACT.md, "Invoices"). */
+interface Line {
+  kind: 'usage' | 'adjustment' | 'minimum' | 'credit';
+  sku: string | null;
+  usage_period: string;
+  quantity: string | null;
+  unit: string | null;
+  unit_price: string | null;
+  amount: string;
+  description: string;
+}
+
+async function must(what: string, res: Promise<{ status: number; json: any }>, ok = [200, 201]): Promise<any> {
+  const r = await res;
+  if (!ok.includes(r.status)) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+/** A change of terms that may already be in place from an earlier run (409: duplicate or closed month). */
+async function termsChange(what: string, u: string, body: unknown): Promise<boolean> {
+  const res = await call(u, op, body);
+  if (res.status === 201) return true;
+  if (res.status !== 409) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.json)}`);
+  console.log(`  ${what}: not changed (${res.json?.reason ?? res.json?.message ?? 'conflict'})`);
+  return false;
+}
+
+/** The GPU org of the demo: the one with the most GPU running time in the fleet, and its most used GPU. */
+function gpuContractFor(fleet: readonly Machine[]): { org: string; sku: string } | null {
+  const seconds = new Map<string, number>();
+  for (const m of fleet) {
+    if (!m.gpu) continue;
+    const k = `${m.org} gpu.runtime/${m.gpu}`;
+    seconds.set(k, (seconds.get(k) ?? 0) + m.duty);
+  }
+  const byOrg = new Map<string, number>();
+  for (const [k, s] of seconds) byOrg.set(k.split(' ')[0]!, (byOrg.get(k.split(' ')[0]!) ?? 0) + s);
+  const org = [...byOrg].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+  if (org === undefined) return null;
+  const [k] = [...seconds].filter(([key]) => key.startsWith(`${org} `)).sort((a, b) => b[1] - a[1])[0]!;
+  return { org, sku: k.split(' ')[1]! };
+}
+
+/**
+ * The demo's commercial terms, posted to the invoicing service before `period` is closed (an
+ * entry may start at any hour of a month not yet closed, here its first): `gpu.org` gets a
+ * graduated contract price for the GPU it uses most (the first 24 hours free, then 80% of the
+ * list price), `credit` a credit grant; the minimum comes after the replay (see setMinimum).
+ */
+async function setTerms(period: Period, gpu: { org: string; sku: string } | null, creditOrg: string): Promise<void> {
+  const from = new Date(periodBounds(period).from).toISOString().replace('.000Z', 'Z');
+  console.log(`commercial terms for ${period}:`);
+  if (gpu) {
+    const book = (await must('GET /v1/billing/prices', call(`${url.invoicing}/v1/billing/prices`, op))) as {
+      sku: string;
+      org: string | null;
+      unit_price: string | null;
+      effective_from: string;
+    }[];
+    const list = book
+      .filter(
+        (e) =>
+          e.sku === gpu.sku &&
+          e.org === null &&
+          e.unit_price !== null &&
+          Date.parse(e.effective_from) <= Date.parse(from),
+      )
+      .sort((a, b) => Date.parse(b.effective_from) - Date.parse(a.effective_from))[0];
+    if (!list?.unit_price) throw new Error(`no list price for ${gpu.sku} at ${from}`);
+    const negotiated = Dec.of(list.unit_price).mul(Dec.of('0.8')).toString();
+    const tiers = [
+      { up_to: '86400', unit_price: '0' },
+      { up_to: null, unit_price: negotiated },
+    ];
+    if (
+      await termsChange(`contract price of ${gpu.sku} for ${gpu.org}`, `${url.invoicing}/v1/billing/prices`, {
+        sku: gpu.sku,
+        org: gpu.org,
+        effective_from: from,
+        tiers,
+        tier_mode: 'graduated',
+      })
+    )
+      console.log(
+        `  ${gpu.org}: ${gpu.sku} from ${from}, graduated: the first 86,400 s (24 h) of each month free, then ${negotiated}/s (list ${list.unit_price})`,
+      );
+  } else console.log('  no machine of this fleet has a GPU: no GPU contract price');
+  const reason = `service credit for ${period}`;
+  const grants = (await must(
+    `GET credits of ${creditOrg}`,
+    call(`${url.invoicing}/v1/billing/orgs/${creditOrg}/credits`, op),
+  )) as { reason: string }[];
+  if (grants.some((g) => g.reason === reason)) console.log(`  ${creditOrg}: credit already granted`);
+  else if (
+    await termsChange(`credit for ${creditOrg}`, `${url.invoicing}/v1/billing/orgs/${creditOrg}/credits`, {
+      amount: '250.00',
+      reason,
+    })
+  )
+    console.log(`  ${creditOrg}: a credit of $250.00 (${reason})`);
+}
+
+/**
+ * A monthly minimum for `org` from `period`, above what its usage of the month costs: read from
+ * the preview once the usage is folded, before the close: half as much again, rounded up to
+ * whole hundreds (at least $100).
+ */
+async function setMinimum(period: string, org: string): Promise<void> {
+  const preview = (await must(
+    `preview of ${org}`,
+    call(`${url.invoicing}/v1/billing/preview?org=${org}&period=${period}`, op),
+  )) as { lines: Line[] } | null;
+  const usage = sumDec((preview?.lines ?? []).filter((l) => l.kind === 'usage').map((l) => Dec.of(l.amount)));
+  const minimum = Math.max(100, Math.ceil((Number(usage.toFixed(2)) * 1.5) / 100) * 100).toFixed(2);
+  if (
+    await termsChange(`minimum for ${org}`, `${url.invoicing}/v1/billing/orgs/${org}/commitments`, {
+      monthly_minimum: minimum,
+      from: period,
+    })
+  )
+    console.log(`  ${org}: a monthly minimum of ${formatUsd(minimum)} from ${period} (its usage: ${formatUsd(usage)})`);
+}
+
+/** The lines of an invoice that the terms made: the tiers of `tieredSku` (one line per tier reached), minimum, credit. */
+function termsLines(lines: readonly Line[], tieredSku: string | undefined): string[] {
+  const out: string[] = [];
+  for (const l of lines) {
+    const amount = formatUsd(l.amount).padStart(14);
+    if (l.kind === 'usage' && l.sku !== null && l.sku === tieredSku)
+      out.push(
+        `      tier      ${l.sku} ${Number(l.quantity).toLocaleString('en-US').padStart(13)} ${l.unit}s at ${l.unit_price!.padEnd(10)} ${amount}`,
+      );
+    else if (l.kind === 'minimum' || l.kind === 'credit')
+      out.push(`      ${l.kind.padEnd(9)} ${l.description.padEnd(52)} ${amount}`);
+  }
+  return out;
 }
 
 async function allReady(): Promise<boolean> {
@@ -159,6 +300,14 @@ async function main(): Promise<void> {
 
   const toHour = Math.floor(Date.now() / HOUR) * HOUR;
   const fromHour = toHour - days * 24 * HOUR;
+  // The last full month: the part of it inside the replayed window is what it bills.
+  const period = periodOf(periodBounds(periodOf(toHour)).from - 1);
+  // Terms for three organizations with machines: the GPU contract, a minimum for the smallest, a credit.
+  const gpu = gpuContractFor(fleet);
+  const withMachines = ORGS.map(([o]) => o).filter((o) => o !== gpu?.org && fleet.some((m) => m.org === o));
+  const minimumOrg = withMachines.at(-1)!;
+  const creditOrg = withMachines.find((o) => o !== minimumOrg) ?? minimumOrg;
+  await setTerms(period, gpu, creditOrg);
   const started = Date.now();
   console.log(
     `replaying ${machines.toLocaleString('en-US')} machines x ${days} days (${new Date(fromHour).toISOString()} .. ${new Date(toHour).toISOString()}) through the collector`,
@@ -196,10 +345,7 @@ async function main(): Promise<void> {
     );
   }
 
-  // The last full month: the part of it inside the replayed window is what it bills.
-  const period = new Date(Date.UTC(new Date(toHour).getUTCFullYear(), new Date(toHour).getUTCMonth() - 1, 1))
-    .toISOString()
-    .slice(0, 7);
+  await setMinimum(period, minimumOrg);
   const close = await call(`${url.invoicing}/v1/billing/periods/${period}/close`, op, {});
   if (close.status !== 200) throw new Error(`closing ${period}: ${close.status} ${JSON.stringify(close.json)}`);
   const invoices = close.json.invoices as { number: string; org: string; total: string }[];
@@ -207,16 +353,33 @@ async function main(): Promise<void> {
   console.log(
     `\nclosed ${period}: ${invoices.length} invoices (${close.json.created} new), together ${formatUsd(total)}`,
   );
-  for (const i of invoices) console.log(`  ${i.number}  ${i.org.padEnd(12)} ${formatUsd(i.total).padStart(15)}`);
+  for (const i of invoices) {
+    console.log(`  ${i.number}  ${i.org.padEnd(12)} ${formatUsd(i.total).padStart(15)}`);
+    if (i.org !== gpu?.org && i.org !== minimumOrg && i.org !== creditOrg) continue;
+    const full = await must(`GET invoice ${i.number}`, call(`${url.invoicing}/v1/billing/invoices/${i.number}`, op));
+    for (const line of termsLines(full.lines as Line[], i.org === gpu?.org ? gpu.sku : undefined)) console.log(line);
+  }
 
   // A billing member of the largest organization, to sign in to the dashboard with.
   const [org] = ORGS[0];
   await call(`${url.api}/v1/orgs/${org}/members`, op, { email: `demo@${org}.example`, role: 'billing' });
   const member = await call(`${url.api}/v1/orgs/${org}/tokens`, op, { email: `demo@${org}.example`, name: 'demo' });
   console.log(`\ndashboard: ${url.api}/   (sign in as demo@${org}.example with ${member.json.token})`);
+  const tiered = gpu && invoices.find((i) => i.org === gpu.org);
+  const own = invoices.find((i) => i.org === org);
   console.log(
-    `invoice:   ${url.api}/v1/orgs/${org}/invoices/${invoices.find((i) => i.org === org)?.number ?? ''}?format=html (same token, as Authorization: Bearer)`,
+    `invoice:   ${url.api}/v1/orgs/${org}/invoices/${own?.number ?? ''}?format=html (same token, as Authorization: Bearer${tiered === own && gpu ? `; its ${gpu.sku} at the tiered contract price` : ''})`,
   );
+  if (tiered && gpu && tiered !== own) {
+    // The tiered invoice is another organization's: a billing member of that one to read it with.
+    await call(`${url.api}/v1/orgs/${gpu.org}/members`, op, { email: `demo@${gpu.org}.example`, role: 'billing' });
+    const token = (
+      await call(`${url.api}/v1/orgs/${gpu.org}/tokens`, op, { email: `demo@${gpu.org}.example`, name: 'demo' })
+    ).json.token as string;
+    console.log(
+      `tiered:    ${url.api}/v1/orgs/${gpu.org}/invoices/${tiered.number}?format=html (its ${gpu.sku} at the contract price; Authorization: Bearer ${token})`,
+    );
+  }
   console.log(`API docs:  ${url.api}/docs`);
 
   if (child && process.stdout.isTTY && !process.argv.includes('--exit')) {

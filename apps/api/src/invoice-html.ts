@@ -1,5 +1,6 @@
 import { meterType } from '@metering/catalog';
 import type { InvoiceLine } from '@metering/billing';
+import { Dec, sumDec } from '@metering/domain';
 
 export interface PrintableDocument {
   kind: 'Invoice' | 'Credit note';
@@ -26,37 +27,103 @@ const money = (s: string) => {
 const quantity = (q: string, unit: string) =>
   `${q.replace(/^(-?\d+)/, (w) => w.replace(/\B(?=(\d{3})+(?!\d))/g, ','))} ${unit}${unit === 'byte' || unit === 'second' ? 's' : ''}`;
 
-function product(l: InvoiceLine): string {
-  if (l.sku === null) return l.kind === 'minimum' ? 'Monthly minimum' : 'Credit';
+type ItemLine = InvoiceLine & { sku: string; quantity: string; unit: string; unit_price: string };
+
+/** A usage or adjustment line: a quantity of a SKU at a unit price (minimum and credit lines have none). */
+const isItem = (l: InvoiceLine): l is ItemLine =>
+  l.sku !== null && l.quantity !== null && l.unit !== null && l.unit_price !== null;
+
+function product(l: ItemLine): string {
   const type = l.sku.split('/')[0] ?? l.sku;
   return meterType(type)?.name ?? type;
 }
 
-function row(l: InvoiceLine): string {
-  if (l.quantity === null)
-    return `<tr class="${l.kind}">
+const unitPrice = (l: ItemLine) => `$${esc(l.unit_price)} / ${esc(l.unit)}`;
+
+/** One usage or adjustment line of a SKU billed at one unit price. */
+function itemRow(l: ItemLine): string {
+  return `<tr${l.kind === 'adjustment' ? ' class="adj"' : ''}>
+  <td>${esc(l.description)}<div class="sku">${esc(l.sku)}${l.kind === 'adjustment' ? ' · adjustment' : ''}</div></td>
+  <td>${esc(l.usage_period)}</td>
+  <td class="num">${esc(quantity(l.quantity, l.unit))}</td>
+  <td class="num">${unitPrice(l)}</td>
+  <td class="num">${esc(money(l.amount))}</td>
+</tr>`;
+}
+
+/**
+ * The lines of one SKU, kind and usage period at several unit prices (the tiers it reached, or
+ * a price change within the month): a heading row with the quantity in all, then a row per unit
+ * price in the order billed, a zero price reading as the free allowance.
+ */
+function tieredRows(lines: ItemLine[]): string {
+  const first = lines[0]!;
+  const adj = first.kind === 'adjustment';
+  const all = lines.reduce((s, l) => s.add(Dec.of(l.quantity)), Dec.ZERO);
+  const head = `<tr class="tiered${adj ? ' adj' : ''}">
+  <td>${esc(first.description)}<div class="sku">${esc(first.sku)} · ${lines.length} unit prices${adj ? ' · adjustment' : ''}</div></td>
+  <td>${esc(first.usage_period)}</td>
+  <td class="num">${esc(quantity(all.toString(), first.unit))}</td>
+  <td class="num"></td>
+  <td class="num"></td>
+</tr>`;
+  const tiers = lines.map(
+    (l) => `<tr class="tier${adj ? ' adj' : ''}">
+  <td>${Dec.of(l.unit_price).isZero() ? 'Free allowance' : `At ${unitPrice(l)}`}</td>
+  <td></td>
+  <td class="num">${esc(quantity(l.quantity, l.unit))}</td>
+  <td class="num">${unitPrice(l)}</td>
+  <td class="num">${esc(money(l.amount))}</td>
+</tr>`,
+  );
+  return [head, ...tiers].join('\n');
+}
+
+/** A minimum or credit line: money only, in the section above the total. */
+function moneyRow(l: InvoiceLine): string {
+  return `<tr class="${esc(l.kind)}">
   <td>${esc(l.description)}</td>
   <td>${esc(l.usage_period)}</td>
   <td class="num"></td>
   <td class="num"></td>
   <td class="num">${esc(money(l.amount))}</td>
 </tr>`;
-  return `<tr${l.kind === 'adjustment' ? ' class="adj"' : ''}>
-  <td>${esc(l.description)}<div class="sku">${esc(l.sku)}${l.kind === 'adjustment' ? ' · adjustment' : ''}</div></td>
-  <td>${esc(l.usage_period)}</td>
-  <td class="num">${esc(quantity(l.quantity, l.unit))}</td>
-  <td class="num">$${esc(l.unit_price)} / ${esc(l.unit)}</td>
-  <td class="num">${esc(money(l.amount))}</td>
-</tr>`;
+}
+
+/** The usage and adjustment lines, grouped by product, then per (kind, SKU, usage period) in the order billed. */
+function itemRows(items: ItemLine[]): string {
+  const groups = new Map<string, Map<string, ItemLine[]>>();
+  for (const l of items) {
+    const byKey = groups.get(product(l)) ?? new Map<string, ItemLine[]>();
+    const k = `${l.kind} ${l.sku} ${l.usage_period}`;
+    byKey.set(k, [...(byKey.get(k) ?? []), l]);
+    groups.set(product(l), byKey);
+  }
+  return [...groups]
+    .map(
+      ([name, byKey]) =>
+        `<tr class="group"><th colspan="5">${esc(name)}</th></tr>\n` +
+        [...byKey.values()].map((ls) => (ls.length > 1 ? tieredRows(ls) : itemRow(ls[0]!))).join('\n'),
+    )
+    .join('\n');
 }
 
 /** A printable invoice or credit note: one HTML page, styled for paper, no scripts. */
 export function renderDocument(d: PrintableDocument): string {
-  const groups = new Map<string, InvoiceLine[]>();
-  for (const l of d.lines) groups.set(product(l), [...(groups.get(product(l)) ?? []), l]);
-  const rows = [...groups]
-    .map(([name, lines]) => `<tr class="group"><th colspan="5">${esc(name)}</th></tr>` + lines.map(row).join('\n'))
-    .join('\n');
+  const items = d.lines.filter(isItem);
+  const others = d.lines.filter((l) => !isItem(l));
+  const minimums = others.filter((l) => l.kind === 'minimum');
+  const credits = others.filter((l) => l.kind !== 'minimum');
+  const rows = itemRows(items);
+  const subtotal = money(sumDec(items.map((l) => Dec.of(l.amount))).toFixed(2));
+  // Minimum and credit lines, between the usage and the total: the usage subtotal, then the minimum, then the credits.
+  const summary =
+    others.length === 0
+      ? ''
+      : `<tbody class="summary">
+<tr class="subtotal"><td colspan="4">Usage subtotal</td><td class="num">${esc(subtotal)}</td></tr>
+${[...minimums, ...credits].map(moneyRow).join('\n')}
+</tbody>`;
   const isVoid = d.status === 'void';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -76,6 +143,10 @@ export function renderDocument(d: PrintableDocument): string {
   td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
   .sku { font-size: 8.5pt; color: #57606a; font-family: ui-monospace, monospace; }
   tr.adj td { background: #fff8c5; }
+  tr.tiered td { border-bottom: 0; }
+  tr.tier td:first-child { padding-left: 1.6em; color: #57606a; }
+  tbody.summary td { border-top: 1px solid #d0d7de; }
+  tr.subtotal td { font-weight: 600; }
   tr.minimum td { font-style: italic; }
   tr.credit td { color: #1a7f37; }
   tfoot td { border-top: 2px solid #1b1f24; font-weight: 700; font-size: 12pt; }
@@ -96,12 +167,16 @@ export function renderDocument(d: PrintableDocument): string {
 <table>
   <thead><tr><th>Item</th><th>Usage period</th><th class="num">Quantity</th><th class="num">Unit price</th><th class="num">Amount</th></tr></thead>
   <tbody>
-${rows || '<tr><td colspan="5">No charges.</td></tr>'}
+${rows || (others.length === 0 ? '<tr><td colspan="5">No charges.</td></tr>' : '<tr><td colspan="5">No usage.</td></tr>')}
   </tbody>
+${summary}
   <tfoot><tr><td colspan="4">Total (USD)</td><td class="num">${esc(money(d.total))}</td></tr></tfoot>
 </table>
 <footer>Amounts are quantity × unit price, rounded half-to-even to the cent per line; the total is the sum of the lines.
-Unit prices are those in force at the hour of the usage. Content hash (SHA-256): ${esc(d.content_hash)}</footer>
+Unit prices are those in force at the hour of the usage, under the organization's contract where it has one; a product
+billed at several unit prices (the tiers of the month it reached, counted from the month's first hour, or a price
+change within the month) has a line per unit price. A monthly minimum is what the usage falls short of it; credits
+are drawn from the organization's grants, the soonest to expire first. Content hash (SHA-256): ${esc(d.content_hash)}</footer>
 </body></html>
 `;
 }
