@@ -3,9 +3,11 @@ import { Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { asServiceRole } from '@metering/db';
 import { Browser, launchChromium } from '../scripts/chromium';
+import { Client } from 'pg';
 import { dropDatabase, freshDatabase } from './database';
 import type { Benchmark, Figure } from './harness';
 import { percentile } from './harness';
+import { cpuSeconds } from './ingest-load';
 import {
   addOpenMonth,
   buildReadFleet,
@@ -108,6 +110,21 @@ async function checkCurrent(url: string, token: string): Promise<void> {
     );
 }
 
+/** CPU seconds each Postgres backend connected to `db` has used so far (the API's pool), by pid. */
+async function backendCpu(url: string, db: string): Promise<Map<number, number>> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [db],
+    );
+    return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)] as const).filter(([, s]) => Number.isFinite(s)));
+  } finally {
+    await c.end();
+  }
+}
+
 async function ready(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (
@@ -185,7 +202,8 @@ export function readBenchmark(): Benchmark {
         `the open month holds the same hours of the month before, shifted by a month up to the current hour (${openHourlyRows.toLocaleString('en-US')} hourly rows and their monthly rollup; ` +
         "no per-resource rows), and the organization has a graduated contract price on each of its 4 machine SKUs from the month's first hour " +
         `(free up to ${Number(CONTRACT_TIERS.free).toLocaleString('en-US')} s, list price up to ${Number(CONTRACT_TIERS.list).toLocaleString('en-US')} s, ${Math.round((1 - CONTRACT_TIERS.discount) * 100)}% off above) ` +
-        `and a credit grant of ${CREDIT_GRANT}, inserted as the owner; its answer is checked once for a line per tier reached and a credit line. ` +
+        `and a credit grant of ${CREDIT_GRANT}, inserted as the owner; its answer is checked once for a line per tier reached and a credit line; ` +
+        'the CPU per request is that of the API process and of the Postgres backends of its pool over the phase, from /proc. ' +
         'The dashboard asks for usage/current too, so its first render includes it. Latencies are to the last byte of the gzipped answer, not inflated.'
       );
     },
@@ -249,7 +267,13 @@ export function readBenchmark(): Benchmark {
       // The same for usage: the first answer computed (timed on its own), then 16 clients.
       const usageFirst = (await hammer(usageUrl, tokens.slice(0, 1), 1))[0]!;
       const usage = await hammer(usageUrl, tokens, Infinity, PHASE_SECONDS);
+      // What one answer costs the machine: the API process's CPU, and that of the Postgres
+      // backends serving its pool (a backend that came up during the phase counts whole).
+      const [apiBefore, pgBefore] = [cpuSeconds(server!.pid!), await backendCpu(url, DB)];
       const current = await hammer(currentUrl, tokens, Infinity, PHASE_SECONDS);
+      const apiCpu = cpuSeconds(server!.pid!) - apiBefore;
+      let pgCpu = 0;
+      for (const [pid, seconds] of await backendCpu(url, DB)) pgCpu += seconds - (pgBefore.get(pid) ?? 0);
       const folding = setInterval(() => void simulateFold(url, lateHour), 1000);
       let whileFolding: number[];
       try {
@@ -277,6 +301,18 @@ export function readBenchmark(): Benchmark {
         ms('usage/current p50', percentile(current, 50)),
         ms('usage/current p99', percentile(current, 99)),
         { name: 'usage/current requests', value: current.length, unit: 'requests', better: 'higher' },
+        {
+          name: 'usage/current API CPU per request',
+          value: (apiCpu / current.length) * 1000,
+          unit: 'ms',
+          better: 'lower',
+        },
+        {
+          name: 'usage/current Postgres CPU per request',
+          value: (pgCpu / current.length) * 1000,
+          unit: 'ms',
+          better: 'lower',
+        },
       ];
     },
     async teardown() {
