@@ -106,3 +106,59 @@ export async function simulateFold(url: string, hour: Date): Promise<void> {
     await c.end();
   }
 }
+
+/** The contract's tiers on each machine SKU: a free allowance, then list price, then 20% off. */
+export const CONTRACT_TIERS = { free: '100000000', list: '2000000000', discount: 0.8 };
+export const CREDIT_GRANT = '500.00';
+
+/**
+ * The open month so far for the organization, and its commercial terms, for `usage/current`:
+ * the hourly projection of the same hours of the month before, shifted by a month up to the
+ * current hour, and the monthly rollup of it (what `usage/current` reads; the per-resource rows
+ * of the open month are not built: no measured read touches them). A graduated contract price on
+ * each machine SKU from the month's first hour (a free first tier, the list price, then 20% off)
+ * and a credit grant, inserted as the owner. Answers the hourly rows written.
+ */
+export async function addOpenMonth(url: string, lastFrom: Date, openFrom: Date, now: Date): Promise<number> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const hourly = await c.query(
+      `INSERT INTO usage_hourly (org, hour, sku, app, region, quantity, events)
+       SELECT org, hour + ($3::timestamptz - $2::timestamptz), sku, app, region, quantity, events FROM usage_hourly
+        WHERE org = $1 AND hour >= $2 AND hour < $2::timestamptz + ($4::timestamptz - $3::timestamptz)`,
+      [READ_ORG, lastFrom, openFrom, new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000)],
+    );
+    await c.query(
+      `INSERT INTO usage_monthly (period, org, sku, quantity, events)
+       SELECT $2::date, org, sku, sum(quantity), sum(events) FROM usage_hourly WHERE org = $1 AND hour >= $2 GROUP BY org, sku`,
+      [READ_ORG, openFrom],
+    );
+    await c.query(
+      `INSERT INTO prices (sku, org, unit, tiers, tier_mode, effective_from, created_by)
+       SELECT sku, $1, unit, jsonb_build_array(
+                jsonb_build_object('up_to', $3::text, 'unit_price', '0'),
+                jsonb_build_object('up_to', $4::text, 'unit_price', unit_price::text),
+                jsonb_build_object('up_to', null, 'unit_price', round(unit_price * $5, 12)::text)),
+              'graduated', $2, 'bench'
+         FROM prices WHERE org IS NULL AND sku = ANY($6::text[])`,
+      [
+        READ_ORG,
+        openFrom,
+        CONTRACT_TIERS.free,
+        CONTRACT_TIERS.list,
+        CONTRACT_TIERS.discount,
+        SIZES.map((s) => `machine.runtime/${s}`),
+      ],
+    );
+    await c.query(
+      `INSERT INTO credit_grants (org, amount, reason, granted_at, created_by)
+       VALUES ($1, $2, 'bench: service credit', $3::timestamptz - interval '1 day', 'bench')`,
+      [READ_ORG, CREDIT_GRANT, now],
+    );
+    await c.query('ANALYZE usage_hourly, usage_monthly, prices, credit_grants');
+    return hourly.rowCount ?? 0;
+  } finally {
+    await c.end();
+  }
+}

@@ -3,10 +3,21 @@ import { Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { asServiceRole } from '@metering/db';
 import { Browser, launchChromium } from '../scripts/chromium';
+import { Client } from 'pg';
 import { dropDatabase, freshDatabase } from './database';
 import type { Benchmark, Figure } from './harness';
 import { percentile } from './harness';
-import { buildReadFleet, MACHINES, READ_ORG, simulateFold, VOLUMES } from './read-fleet';
+import { cpuSeconds } from './ingest-load';
+import {
+  addOpenMonth,
+  buildReadFleet,
+  CONTRACT_TIERS,
+  CREDIT_GRANT,
+  MACHINES,
+  READ_ORG,
+  simulateFold,
+  VOLUMES,
+} from './read-fleet';
 import { benchCall } from './services';
 
 const root = join(__dirname, '..', '..');
@@ -79,6 +90,41 @@ async function hammer(url: string, tokens: string[], each: number, seconds = Inf
   return latencies;
 }
 
+/**
+ * One usage/current answer, read whole: the open month priced under the contract, so a machine
+ * SKU billed in more than one tier (one at 0, the free allowance) and a credit line.
+ */
+async function checkCurrent(url: string, token: string): Promise<void> {
+  const answer = (await benchCall(url, token)) as {
+    lines: { kind: string; sku: string | null; unit_price: string | null }[];
+  };
+  const usage = answer.lines.filter((l) => l.kind === 'usage');
+  const perSku = new Map<string, number>();
+  for (const l of usage) perSku.set(l.sku ?? '', (perSku.get(l.sku ?? '') ?? 0) + 1);
+  const tiered = [...perSku.values()].filter((n) => n > 1).length;
+  const free = usage.filter((l) => l.unit_price !== null && Number(l.unit_price) === 0).length;
+  const credit = answer.lines.filter((l) => l.kind === 'credit').length;
+  if (tiered === 0 || free === 0 || credit !== 1)
+    throw new Error(
+      `usage/current did not price under the contract: ${tiered} SKUs in several tiers, ${free} free lines, ${credit} credit lines`,
+    );
+}
+
+/** CPU seconds each Postgres backend connected to `db` has used so far (the API's pool), by pid. */
+async function backendCpu(url: string, db: string): Promise<Map<number, number>> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [db],
+    );
+    return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)] as const).filter(([, s]) => Number.isFinite(s)));
+  } finally {
+    await c.end();
+  }
+}
+
 async function ready(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (
@@ -103,11 +149,13 @@ export function readBenchmark(): Benchmark {
   const range = `from=${month.from.toISOString()}&to=${month.to.toISOString()}`;
   const costsUrl = `${api}/v1/orgs/${READ_ORG}/costs?${range}&granularity=hour&group_by=region,sku`;
   const usageUrl = `${api}/v1/orgs/${READ_ORG}/usage?${range}&granularity=hour&group_by=region,sku`;
+  const currentUrl = `${api}/v1/orgs/${READ_ORG}/usage/current`;
   let url = '';
   let server: ChildProcess | undefined;
   let browser: Browser | undefined;
   let tokens: string[] = [];
   let built = { resourceRows: 0, hourlyRows: 0, seconds: 0 };
+  let openHourlyRows = 0;
 
   const firstRender = async (): Promise<number> => {
     const page = await browser!.context.newPage();
@@ -149,7 +197,14 @@ export function readBenchmark(): Benchmark {
         'cached); and the dashboard opened in headless Chromium on ' +
         '"Last month" with a stored token, timed from navigation to every panel drawn (chart, continents, regions, apps, top 20 resources), once with the answers ' +
         'cached (a second visit) and once just after such a fold (every answer computed again; the top resources from the per-day rollup, in which the ' +
-        "fold's day is rebuilt). Latencies are to the last byte of the gzipped answer, not inflated."
+        "fold's day is rebuilt). " +
+        `Then usage/current (the open month so far, priced under the organization's terms) for ${PHASE_SECONDS} s by the ${CLIENTS} clients the same way: ` +
+        `the open month holds the same hours of the month before, shifted by a month up to the current hour (${openHourlyRows.toLocaleString('en-US')} hourly rows and their monthly rollup; ` +
+        "no per-resource rows), and the organization has a graduated contract price on each of its 4 machine SKUs from the month's first hour " +
+        `(free up to ${Number(CONTRACT_TIERS.free).toLocaleString('en-US')} s, list price up to ${Number(CONTRACT_TIERS.list).toLocaleString('en-US')} s, ${Math.round((1 - CONTRACT_TIERS.discount) * 100)}% off above) ` +
+        `and a credit grant of ${CREDIT_GRANT}, inserted as the owner; its answer is checked once for a line per tier reached and a credit line; ` +
+        'the CPU per request is that of the API process and of the Postgres backends of its pool over the phase, from /proc. ' +
+        'The dashboard asks for usage/current too, so its first render includes it. Latencies are to the last byte of the gzipped answer, not inflated.'
       );
     },
     goals: [
@@ -166,6 +221,12 @@ export function readBenchmark(): Benchmark {
         text: `p99 of a month's usage by region and SKU, hourly, under ${CLIENTS} clients at most 50 ms`,
       },
       { figure: 'first render', op: '<=', value: 1000, text: 'dashboard first render at most 1 s' },
+      {
+        figure: 'usage/current p99',
+        op: '<=',
+        value: 50,
+        text: `p99 of usage/current on tiered contract prices, under ${CLIENTS} clients at most 50 ms`,
+      },
     ],
     async setup() {
       url = await freshDatabase(DB);
@@ -173,6 +234,7 @@ export function readBenchmark(): Benchmark {
       console.log(
         `read: built ${built.resourceRows} per-resource and ${built.hourlyRows} hourly rows in ${built.seconds.toFixed(0)} s`,
       );
+      openHourlyRows = await addOpenMonth(url, month.from, month.to, new Date());
       // e.g. BENCH_READ_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' to see where a read's time goes.
       const nodeArgs = (process.env['BENCH_READ_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
       server = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'apps', 'api', 'src', 'main.js')], {
@@ -194,6 +256,7 @@ export function readBenchmark(): Benchmark {
         await benchCall(`${api}/v1/orgs/${READ_ORG}/members`, OPERATOR, { email, role: 'viewer' });
         tokens.push((await benchCall(`${api}/v1/orgs/${READ_ORG}/tokens`, OPERATOR, { email, name: 'bench' })).token);
       }
+      await checkCurrent(currentUrl, tokens[0]!);
       browser = await launchChromium();
     },
     async run(): Promise<Figure[]> {
@@ -204,6 +267,13 @@ export function readBenchmark(): Benchmark {
       // The same for usage: the first answer computed (timed on its own), then 16 clients.
       const usageFirst = (await hammer(usageUrl, tokens.slice(0, 1), 1))[0]!;
       const usage = await hammer(usageUrl, tokens, Infinity, PHASE_SECONDS);
+      // What one answer costs the machine: the API process's CPU, and that of the Postgres
+      // backends serving its pool (a backend that came up during the phase counts whole).
+      const [apiBefore, pgBefore] = [cpuSeconds(server!.pid!), await backendCpu(url, DB)];
+      const current = await hammer(currentUrl, tokens, Infinity, PHASE_SECONDS);
+      const apiCpu = cpuSeconds(server!.pid!) - apiBefore;
+      let pgCpu = 0;
+      for (const [pid, seconds] of await backendCpu(url, DB)) pgCpu += seconds - (pgBefore.get(pid) ?? 0);
       const folding = setInterval(() => void simulateFold(url, lateHour), 1000);
       let whileFolding: number[];
       try {
@@ -228,6 +298,21 @@ export function readBenchmark(): Benchmark {
         ms('usage, first after a fold', usageFirst),
         ms('first render', cached),
         ms('first render after a fold', afterFold),
+        ms('usage/current p50', percentile(current, 50)),
+        ms('usage/current p99', percentile(current, 99)),
+        { name: 'usage/current requests', value: current.length, unit: 'requests', better: 'higher' },
+        {
+          name: 'usage/current API CPU per request',
+          value: (apiCpu / current.length) * 1000,
+          unit: 'ms',
+          better: 'lower',
+        },
+        {
+          name: 'usage/current Postgres CPU per request',
+          value: (pgCpu / current.length) * 1000,
+          unit: 'ms',
+          better: 'lower',
+        },
       ];
     },
     async teardown() {

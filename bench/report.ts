@@ -50,9 +50,10 @@ function render(s: Stored): string {
   const lines = [
     '# Benchmarks',
     '',
-    'Written by `npm run bench` (or `npm run bench -- <name>` for one). Each benchmark warms up once,',
-    'then runs 3 times; figures are medians with min–max. Baselines are measured in the same run, on',
-    'the same machine, and compared as ratios: the machine is shared, so absolute figures drift.',
+    'Written by `npm run bench` (or `npm run bench -- <name> ...` for some). Each benchmark warms up',
+    'once, then runs 3 times (or as many as its section says); figures are medians with min–max.',
+    'Baselines are measured in the same run, on the same machine, and compared as ratios: the machine',
+    'is shared, so absolute figures drift.',
     '',
     '![Every goal and where its median stands](benchmarks.svg)',
     '',
