@@ -1,5 +1,5 @@
 import { allSkus, region, UsageEvent } from '@metering/catalog';
-import type { BatchMessage, RecordSet } from './record-set';
+import type { BatchMessage, RecordSet, UnreadableBatch } from './record-set';
 import { decodeUsageEvent } from './usage-codec';
 import { FoldAcceptance, UsageFoldDecoder } from './usage-fold-decoder';
 import { Series, UsageColumns } from '@metering/metering';
@@ -45,13 +45,13 @@ export function foldDecoder(): UsageFoldDecoder {
 
 /**
  * Splits a partition's records into events to fold (as columns) and poison to set aside with
- * the reason. Plain v1 records take the fast decoder; everything else the general one, which
+ * the reason; a batch that could not be read at all is one poison message holding its bytes. Plain v1 records take the fast decoder; everything else the general one, which
  * has the last word on what is poison.
  */
 export function decodeBatch(records: RecordSet, fast: UsageFoldDecoder): DecodedBatch {
   const columns = fast.columns(records.length);
   const offsets = new Float64Array(records.length);
-  const poison: Poison[] = [];
+  const poison: Poison[] = (records.unreadable ?? []).map(unreadablePoison);
   for (let i = 0; i < records.length; i++) {
     const value = records.value(i);
     if (!value) {
@@ -79,4 +79,17 @@ export function decodeBatch(records: RecordSet, fast: UsageFoldDecoder): Decoded
     offsets[columns.length - 1] = records.offset(i);
   }
   return { columns, offsets: offsets.subarray(0, columns.length), poison };
+}
+
+/** A whole unreadable batch as one dead letter: its bytes as they came, its offsets in a header. */
+function unreadablePoison(u: UnreadableBatch): Poison {
+  return {
+    message: {
+      offset: String(u.baseOffset),
+      key: null,
+      value: u.bytes,
+      headers: { 'dlq.offsets': `${u.baseOffset}..${u.lastOffset}` },
+    },
+    reason: u.reason,
+  };
 }

@@ -58,3 +58,21 @@ describe('decodeBatch', () => {
     ]);
   });
 });
+
+describe('decodeBatch of an unreadable batch', () => {
+  it('given a batch the fetcher could not read, then one poison message holding its bytes and offsets, before the rest', () => {
+    const records = messageRecords([message(20, encodeUsageEvent(event(), T))]);
+    const bytes = Buffer.from('the batch as it came');
+    const { columns, poison } = decodeBatch(
+      { ...records, unreadable: [{ baseOffset: 10, lastOffset: 19, reason: 'record batch at offset 10: x', bytes }] },
+      foldDecoder(),
+    );
+    expect(columns.length).toBe(1);
+    expect(poison).toEqual([
+      {
+        message: { offset: '10', key: null, value: bytes, headers: { 'dlq.offsets': '10..19' } },
+        reason: 'record batch at offset 10: x',
+      },
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
-import { gunzipSync } from 'node:zlib';
 import type { IHeaders } from 'kafkajs';
+import { codecName, decompressRecords } from './compression';
 import { crc32c } from './crc32c';
 
 /** A record as it is handed on whole (to the dead-letter topic, say). */
@@ -22,6 +22,17 @@ export interface RecordSet {
   /** The value of the record's `schema` header, if it has one. */
   schemaHeader(i: number): Buffer | string | undefined;
   message(i: number): BatchMessage;
+  /** Whole batches that could not be read, to set aside; their offsets are passed over. */
+  readonly unreadable?: readonly UnreadableBatch[];
+}
+
+/** A record batch Kafka sent that cannot be read (a bad checksum, an unknown format or codec). */
+export interface UnreadableBatch {
+  baseOffset: number;
+  lastOffset: number;
+  reason: string;
+  /** The batch as it came, header included. */
+  bytes: Buffer;
 }
 
 /** Records as kafkajs hands them over (the replays of rebuild and verify). */
@@ -64,8 +75,10 @@ const SCHEMA_KEY = Buffer.from('schema');
  * into those bytes: no object per record. Records below `from` are skipped (a batch is sent
  * whole even when the fetch starts inside it), control records and those of aborted
  * transactions are dropped, and a batch cut off at the end of the response is left for the
- * next fetch. Each batch's CRC-32C is checked. Uncompressed and gzip batches are read; another
- * codec throws CorruptRecordsError, as nothing here could decode it.
+ * next fetch. Each batch's CRC-32C is checked. Every codec Kafka has is read (none, gzip, snappy,
+ * lz4, zstd). A batch that cannot be read (bad checksum, another magic, an unknown codec, bytes
+ * that do not decompress or overrun) is not thrown: it goes into `unreadable` with its reason, so
+ * that its owner can set it aside and the partition goes on past it instead of stalling.
  */
 export function parseRecordBatches(
   bytes: Buffer,
@@ -81,34 +94,64 @@ export function parseRecordBatches(
     const end = pos + LOG_OVERHEAD + bytes.readInt32BE(pos + 8);
     if (end > bytes.length || end - pos < BATCH_HEADER) break;
     const baseOffset = Number(bytes.readBigInt64BE(pos));
-    const magic = bytes.readInt8(pos + 16);
-    if (magic !== 2)
-      throw new CorruptRecordsError(`record batch at offset ${baseOffset} has magic ${magic}; only magic 2 is read`);
-    if (bytes.readUInt32BE(pos + 17) !== crc32c(bytes.subarray(pos + CRC_FROM, end))) {
-      throw new CorruptRecordsError(`record batch at offset ${baseOffset} fails its CRC-32C check`);
-    }
-    const attributes = bytes.readInt16BE(pos + 21);
     const lastOffset = baseOffset + bytes.readInt32BE(pos + 23);
-    const producerId = bytes.readBigInt64BE(pos + 43);
-    while (pending.length > 0 && pending[0]!.firstOffset <= BigInt(lastOffset))
-      abortedProducers.add(pending.shift()!.producerId);
-    if (attributes & CONTROL) {
-      // A transaction marker: the producer's later batches are not of the aborted transaction.
-      abortedProducers.delete(producerId);
-    } else if (!(attributes & TRANSACTIONAL && abortedProducers.has(producerId)) && lastOffset >= from) {
-      const codec = attributes & 0x07;
-      const body = codec === 0 ? bytes : codec === 1 ? gunzipSync(bytes.subarray(pos + BATCH_HEADER, end)) : null;
-      if (!body)
-        throw new CorruptRecordsError(
-          `record batch at offset ${baseOffset} uses compression codec ${codec}; only none and gzip are read`,
-        );
-      const start = codec === 0 ? pos + BATCH_HEADER : 0;
-      set.readRecords(body, start, codec === 0 ? end : body.length, baseOffset, from);
+    const before = set.length;
+    try {
+      readBatch(set, bytes, pos, end, from, pending, abortedProducers);
+    } catch (e) {
+      set.length = before; // a batch is read whole or not at all
+      if (lastOffset >= from)
+        set.unreadable.push({
+          baseOffset,
+          lastOffset,
+          reason: `record batch at offset ${baseOffset}: ${e instanceof Error ? e.message : String(e)}`,
+          bytes: Buffer.from(bytes.subarray(pos, end)),
+        });
     }
     nextOffset = Math.max(nextOffset, lastOffset + 1);
     pos = end;
   }
   return { records: set, nextOffset };
+}
+
+function readBatch(
+  set: ColumnRecordSet,
+  bytes: Buffer,
+  pos: number,
+  end: number,
+  from: number,
+  pending: AbortedTransaction[],
+  abortedProducers: Set<bigint>,
+): void {
+  const baseOffset = Number(bytes.readBigInt64BE(pos));
+  const magic = bytes.readInt8(pos + 16);
+  if (magic !== 2) throw new CorruptRecordsError(`magic ${magic}; only magic 2 is read`);
+  if (bytes.readUInt32BE(pos + 17) !== crc32c(bytes.subarray(pos + CRC_FROM, end))) {
+    throw new CorruptRecordsError('fails its CRC-32C check');
+  }
+  const attributes = bytes.readInt16BE(pos + 21);
+  const lastOffset = baseOffset + bytes.readInt32BE(pos + 23);
+  const producerId = bytes.readBigInt64BE(pos + 43);
+  while (pending.length > 0 && pending[0]!.firstOffset <= BigInt(lastOffset))
+    abortedProducers.add(pending.shift()!.producerId);
+  if (attributes & CONTROL) {
+    // A transaction marker: the producer's later batches are not of the aborted transaction.
+    abortedProducers.delete(producerId);
+    return;
+  }
+  if ((attributes & TRANSACTIONAL && abortedProducers.has(producerId)) || lastOffset < from) return;
+  const codec = attributes & 0x07;
+  if (codec === 0) {
+    set.readRecords(bytes, pos + BATCH_HEADER, end, baseOffset, from);
+    return;
+  }
+  let body: Buffer;
+  try {
+    body = decompressRecords(codec, bytes.subarray(pos + BATCH_HEADER, end));
+  } catch (e) {
+    throw new CorruptRecordsError(`${codecName(codec)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  set.readRecords(body, 0, body.length, baseOffset, from);
 }
 
 /** The records the whole batches in `bytes` declare: the columns' capacity. */
@@ -125,6 +168,7 @@ function countRecords(bytes: Buffer): number {
 
 class ColumnRecordSet implements RecordSet {
   length = 0;
+  readonly unreadable: UnreadableBatch[] = [];
   private readonly offsets: Float64Array;
   /** Per record: which buffer, and where its key, value, headers and schema header value start and end (-1: null). */
   private readonly source: Uint16Array;
