@@ -1,9 +1,21 @@
-import { connect, Socket } from 'node:net';
+import { connect, isIP, Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { KafkaSecurity } from '@metering/service';
+import { apiVersionsRequest, saslAuthenticateRequest, saslHandshakeRequest, unsharedApis } from './handshake-protocol';
 import type { ApiRequest } from './kafka-protocol';
+import { ScramClient } from './scram';
+import { envKafkaSecurity } from './security';
 import { WireReader, WireWriter } from './wire';
 
 /** Kafka did not answer, or the connection to it broke: whatever was in flight has an unknown outcome. */
 export class BrokerConnectionError extends Error {}
+
+/** The broker refused our credentials, or speaks no version of an API we need. */
+export class BrokerHandshakeError extends BrokerConnectionError {}
+
+// The APIs every connection of ours may use; the SASL ones are checked only when SASL is on.
+const DATA_APIS = [0, 1, 3, 22];
+const SASL_APIS = [17, 36];
 
 interface Pending {
   read: (r: WireReader) => unknown;
@@ -35,24 +47,69 @@ export class BrokerConnection {
     socket.on('close', () => this.fail(new BrokerConnectionError(`${address}: connection closed`)));
   }
 
-  static open(host: string, port: number, clientId: string, timeoutMs: number): Promise<BrokerConnection> {
+  /**
+   * Connects (over TLS when `security` says so), checks that the broker serves the API versions
+   * this client speaks (ApiVersions) and authenticates (SASL PLAIN or SCRAM), all within `timeoutMs`.
+   */
+  static async open(
+    host: string,
+    port: number,
+    clientId: string,
+    timeoutMs: number,
+    security: KafkaSecurity = envKafkaSecurity(),
+  ): Promise<BrokerConnection> {
     const address = `${host}:${port}`;
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new BrokerConnectionError(`${address}: no connection within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(new BrokerConnectionError(`${address}: ${e.message}`));
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new BrokerConnection(socket, clientId, address));
-      });
-    });
+    const deadline = Date.now() + timeoutMs;
+    const socket = await openSocket(host, port, security, timeoutMs);
+    const conn = new BrokerConnection(socket, clientId, address);
+    try {
+      await conn.handshake(security, deadline);
+    } catch (e) {
+      conn.close();
+      throw e instanceof BrokerConnectionError ? e : new BrokerConnectionError(`${address}: ${String(e)}`);
+    }
+    return conn;
+  }
+
+  private async handshake(security: KafkaSecurity, deadline: number): Promise<void> {
+    const left = () => Math.max(1, deadline - Date.now());
+    const versions = await this.send(apiVersionsRequest(), left());
+    if (versions.errorCode !== 0)
+      throw new BrokerHandshakeError(`${this.address}: ApiVersions error ${versions.errorCode}`);
+    const unshared = unsharedApis(versions, security.sasl ? [...DATA_APIS, ...SASL_APIS] : DATA_APIS);
+    if (unshared) throw new BrokerHandshakeError(`${this.address}: ${unshared}`);
+    const sasl = security.sasl;
+    if (!sasl) return;
+    const mechanism = sasl.mechanism.toUpperCase();
+    const hs = await this.send(saslHandshakeRequest(mechanism), left());
+    if (hs.errorCode !== 0)
+      throw new BrokerHandshakeError(
+        `${this.address}: SASL ${mechanism} not enabled (the broker offers ${hs.mechanisms.join(', ') || 'none'})`,
+      );
+    const authenticate = async (message: string): Promise<string> => {
+      const a = await this.send(saslAuthenticateRequest(Buffer.from(message, 'utf8')), left());
+      if (a.errorCode !== 0)
+        throw new BrokerHandshakeError(
+          `${this.address}: SASL ${mechanism} authentication failed: ${a.errorMessage ?? `error ${a.errorCode}`}`,
+        );
+      return a.bytes.toString('utf8');
+    };
+    if (sasl.mechanism === 'plain') {
+      await authenticate(`\0${sasl.username}\0${sasl.password}`);
+      return;
+    }
+    const scram = new ScramClient(
+      sasl.mechanism === 'scram-sha-256' ? 'sha256' : 'sha512',
+      sasl.username,
+      sasl.password,
+    );
+    const serverFirst = await authenticate(scram.first());
+    const serverFinal = await authenticate(scram.final(serverFirst));
+    try {
+      scram.verify(serverFinal);
+    } catch (e) {
+      throw new BrokerHandshakeError(`${this.address}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** A connection to the first of `addresses` (host:port) that takes one, each tried for at most `timeoutMs` and not past `deadline`. */
@@ -61,6 +118,7 @@ export class BrokerConnection {
     clientId: string,
     timeoutMs: number,
     deadline = Infinity,
+    security: KafkaSecurity = envKafkaSecurity(),
   ): Promise<BrokerConnection> {
     let last: unknown = new BrokerConnectionError('no brokers configured');
     for (const address of addresses) {
@@ -71,6 +129,7 @@ export class BrokerConnection {
           Number(address.slice(at + 1)),
           clientId,
           Math.max(1, Math.min(timeoutMs, deadline - Date.now())),
+          security,
         );
       } catch (e) {
         last = e;
@@ -154,4 +213,28 @@ export class BrokerConnection {
     }
     p.resolve(value);
   }
+}
+
+/** A TCP connection, or a TLS one checked against the configured CA (the public roots without one). */
+function openSocket(host: string, port: number, security: KafkaSecurity, timeoutMs: number): Promise<Socket> {
+  const address = `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    const tls = security.ssl;
+    const socket: Socket = tls
+      ? tlsConnect({ host, port, ca: tls.ca, servername: isIP(host) ? undefined : host })
+      : connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new BrokerConnectionError(`${address}: no connection within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new BrokerConnectionError(`${address}: ${e.message}`));
+    });
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
 }

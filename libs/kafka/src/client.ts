@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
+import type { KafkaSecurity } from '@metering/service';
 import { Kafka, logLevel, LogEntry } from 'kafkajs';
 import './kafkajs-idle-timer';
 import './kafkajs-codecs';
+import { envKafkaSecurity, kafkajsSecurity } from './security';
 
 const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -10,12 +12,13 @@ const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** kafkajs with its logs routed into the service's JSON logger. */
-export function createKafka(brokers: string[], clientId: string): Kafka {
+/** kafkajs with its logs routed into the service's JSON logger, connecting with `security` (the environment's by default). */
+export function createKafka(brokers: string[], clientId: string, security: KafkaSecurity = envKafkaSecurity()): Kafka {
   const logger = new Logger(`kafka:${clientId}`);
   return new Kafka({
     clientId,
     brokers,
+    ...kafkajsSecurity(security),
     connectionTimeout: 3000,
     requestTimeout: 10000,
     retry: { initialRetryTime: 200, retries: 8 },

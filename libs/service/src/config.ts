@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The environment, read and validated once at boot into one typed object. A bad variable
  * fails the process at start with its name, never later with a confusing symptom.
@@ -11,6 +13,8 @@ export interface MeteringConfig {
    */
   databaseOwnerUrl: string;
   kafkaBrokers: string[];
+  /** TLS and SASL towards the brokers (KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_*). */
+  kafkaSecurity: KafkaSecurity;
   operatorToken: string;
   operatorTokenIsDefault: boolean;
   host: string;
@@ -22,6 +26,63 @@ export interface MeteringConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Per-token request rates: hosts posting events, members reading. The operator is not limited. */
   rateLimits: { ingest: { perSecond: number; burst: number }; read: { perSecond: number; burst: number } };
+}
+
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** How every Kafka client of ours connects: plaintext, TLS, and SASL on either. */
+export interface KafkaSecurity {
+  /** False for plaintext; with `ca`, the PEM the brokers' certificates are checked against instead of the public roots. */
+  ssl: false | { ca?: string };
+  sasl: { mechanism: SaslMechanism; username: string; password: string } | null;
+}
+
+const SASL_MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
+
+/**
+ * KAFKA_SSL (true/false), KAFKA_SSL_CA_FILE (a PEM; implies TLS), KAFKA_SASL_MECHANISM (plain,
+ * scram-sha-256, scram-sha-512) with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD. The CA file is
+ * read here, at boot, so a wrong path fails the start rather than the first connection.
+ */
+export function loadKafkaSecurity(env: Env = process.env): KafkaSecurity {
+  const rawSsl = (env['KAFKA_SSL'] ?? '').trim().toLowerCase();
+  if (!['', 'true', 'false', '1', '0'].includes(rawSsl)) {
+    throw new ConfigError('KAFKA_SSL', `true or false, got '${env['KAFKA_SSL']}'`);
+  }
+  const caFile = env['KAFKA_SSL_CA_FILE']?.trim() || undefined;
+  if (caFile && (rawSsl === 'false' || rawSsl === '0')) {
+    throw new ConfigError('KAFKA_SSL_CA_FILE', 'is set while KAFKA_SSL is false');
+  }
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError(
+        'KAFKA_SSL_CA_FILE',
+        `cannot read '${caFile}': ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConfigError('KAFKA_SSL_CA_FILE', `'${caFile}' holds no PEM certificate`);
+    }
+  }
+  const ssl = rawSsl === 'true' || rawSsl === '1' || ca !== undefined ? (ca ? { ca } : {}) : false;
+  const rawMechanism = env['KAFKA_SASL_MECHANISM']?.trim().toLowerCase() || undefined;
+  if (rawMechanism === undefined) {
+    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']) {
+      if (env[name]) throw new ConfigError(name, 'is set without KAFKA_SASL_MECHANISM');
+    }
+    return { ssl, sasl: null };
+  }
+  if (!(SASL_MECHANISMS as readonly string[]).includes(rawMechanism)) {
+    throw new ConfigError('KAFKA_SASL_MECHANISM', `one of ${SASL_MECHANISMS.join(', ')}; got '${rawMechanism}'`);
+  }
+  const username = env['KAFKA_SASL_USERNAME'];
+  if (!username) throw new ConfigError('KAFKA_SASL_USERNAME', `is required with KAFKA_SASL_MECHANISM=${rawMechanism}`);
+  const password = env['KAFKA_SASL_PASSWORD'];
+  if (!password) throw new ConfigError('KAFKA_SASL_PASSWORD', `is required with KAFKA_SASL_MECHANISM=${rawMechanism}`);
+  return { ssl, sasl: { mechanism: rawMechanism as SaslMechanism, username, password } };
 }
 
 /** Printed loudly by every service that runs with it: it is in this repository for all to see. */
@@ -113,6 +174,7 @@ export function loadConfig(env: Env = process.env): MeteringConfig {
     databaseUrl,
     databaseOwnerUrl,
     kafkaBrokers,
+    kafkaSecurity: loadKafkaSecurity(env),
     operatorToken,
     operatorTokenIsDefault: operatorToken === DEFAULT_OPERATOR_TOKEN,
     host: nonEmpty(env, 'METERING_BIND_HOST', '127.0.0.1'),

@@ -1,0 +1,26 @@
+import { KafkaSecurity, loadKafkaSecurity } from '@metering/service';
+import type { KafkaConfig, SASLOptions } from 'kafkajs';
+
+let fromEnv: KafkaSecurity | null = null;
+
+/**
+ * The security of this process's environment (KAFKA_SSL, KAFKA_SASL_*), read once. Every client
+ * of ours takes it when not handed one, so that each service, tool, benchmark and chaos run that
+ * talks to Kafka connects the same way without passing it along.
+ */
+export function envKafkaSecurity(): KafkaSecurity {
+  return (fromEnv ??= loadKafkaSecurity(process.env));
+}
+
+/** The same security in kafkajs' terms. */
+export function kafkajsSecurity(s: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const ssl = s.ssl === false ? undefined : s.ssl.ca ? { ca: [s.ssl.ca] } : true;
+  const sasl: SASLOptions | undefined = s.sasl
+    ? s.sasl.mechanism === 'plain'
+      ? { mechanism: 'plain', username: s.sasl.username, password: s.sasl.password }
+      : s.sasl.mechanism === 'scram-sha-256'
+        ? { mechanism: 'scram-sha-256', username: s.sasl.username, password: s.sasl.password }
+        : { mechanism: 'scram-sha-512', username: s.sasl.username, password: s.sasl.password }
+    : undefined;
+  return { ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
+}
