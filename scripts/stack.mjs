@@ -53,15 +53,18 @@ import {
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(`usage: node scripts/stack.mjs [--quiet] [--no-migrate]
+  console.log(`usage: node scripts/stack.mjs [--quiet] [--no-migrate] [--secure]
 
 Starts (or reuses) Kafka on $KAFKA_BROKERS and Postgres on $DATABASE_OWNER_URL, creates the topics of
 schemas/topics.json and applies the migrations (as that owner). State, jars and logs live in $METERING_HOME
-(default ~/.cache/usage-metering). Stop with: node scripts/stack-stop.mjs [--wipe]`);
+(default ~/.cache/usage-metering). Stop with: node scripts/stack-stop.mjs [--wipe]
+
+--secure: instead, a broker with only a SASL_SSL listener (127.0.0.1:$KAFKA_SECURE_PORT, 9392), its own
+CA, and a SCRAM-SHA-512 user; prints the variables to use (scripts/stack-lib/secure.mjs).`);
   process.exit(0);
 }
 for (const a of argv) {
-  if (!['--quiet', '-q', '--no-migrate'].includes(a)) {
+  if (!['--quiet', '-q', '--no-migrate', '--secure'].includes(a)) {
     console.error(`stack: unknown option ${a} (try --help)`);
     process.exit(2);
   }
@@ -78,6 +81,11 @@ const START_TIMEOUT_MS = Number(env.KAFKA_START_TIMEOUT_MS || 90000);
 
 const paths = stackPaths(env);
 const t0 = Date.now();
+
+if (argv.includes('--secure')) {
+  const { runSecureStack } = await import('./stack-lib/secure.mjs');
+  process.exit(await runSecureStack({ env, topicsFile: TOPICS_FILE, quiet: argv.includes('--quiet') }));
+}
 
 const say = (line) => {
   if (!QUIET) console.log(line);

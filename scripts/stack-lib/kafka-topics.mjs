@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { kafkajsSecurityFromEnv } from './client-security.mjs';
 import { DEFAULT_TOPICS_FILE, REPO_ROOT, parseBrokers, sleep, splitHostPort, tcpOpen } from './base.mjs';
 
 const require = createRequire(import.meta.url);
@@ -36,6 +37,7 @@ function makeKafka(
   return new Kafka({
     clientId,
     brokers: parseBrokers(brokers),
+    ...kafkajsSecurityFromEnv(),
     connectionTimeout,
     requestTimeout,
     retry: { retries, initialRetryTime: 100, maxRetryTime: 1000 },

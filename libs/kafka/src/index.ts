@@ -11,3 +11,7 @@ export * from './topic-replayer';
 export * from './fold-position';
 export * from './record-set';
 export * from './partition-fetcher';
+export * from './broker-connection';
+export * from './kafka-protocol';
+export * from './security';
+export * from './compression';

@@ -1,3 +1,4 @@
+import type { KafkaSecurity } from '@metering/service';
 import { BrokerConnection } from './broker-connection';
 import { FetchedPartition, fetchRequest } from './fetch-protocol';
 import { ERR, errorName, isRetriable, metadataRequest, TopicMetadata } from './kafka-protocol';
@@ -27,6 +28,8 @@ export interface PartitionFetcherOptions {
   /** The partition's position is outside its log (the broker does not say where the log is); it is not read until sought. */
   outOfRange(partition: number, offset: bigint): void;
   warn(message: string): void;
+  /** TLS and SASL; the environment's (KAFKA_SSL, KAFKA_SASL_*) when not given. */
+  security?: KafkaSecurity;
 }
 
 const OFFSET_OUT_OF_RANGE = 1;
@@ -230,13 +233,19 @@ export class PartitionFetcher {
     if (open?.isOpen) return open;
     const broker = this.metadata?.brokers.find((b) => b.nodeId === nodeId);
     if (!broker) throw new Error(`broker ${nodeId} is not in the metadata`);
-    const conn = await BrokerConnection.open(broker.host, broker.port, this.o.clientId, CONNECT_TIMEOUT_MS);
+    const conn = await BrokerConnection.open(
+      broker.host,
+      broker.port,
+      this.o.clientId,
+      CONNECT_TIMEOUT_MS,
+      this.o.security,
+    );
     this.connections.set(nodeId, conn);
     return conn;
   }
 
   private async anyConnection(): Promise<BrokerConnection> {
     for (const c of this.connections.values()) if (c.isOpen) return c;
-    return BrokerConnection.openAny(this.o.brokers, this.o.clientId, CONNECT_TIMEOUT_MS);
+    return BrokerConnection.openAny(this.o.brokers, this.o.clientId, CONNECT_TIMEOUT_MS, Infinity, this.o.security);
   }
 }

@@ -1,3 +1,4 @@
+import type { KafkaSecurity } from '@metering/service';
 import { PartitionMetadata, Partitioners } from 'kafkajs';
 import { BrokerConnection } from './broker-connection';
 import {
@@ -20,6 +21,8 @@ export interface SessionOptions {
   clientId: string;
   /** How long to wait for a TCP connection to a broker. */
   connectTimeoutMs?: number;
+  /** TLS and SASL; the environment's (KAFKA_SSL, KAFKA_SASL_*) when not given. */
+  security?: KafkaSecurity;
 }
 
 /** The session cannot produce any more; a new one (a new producer id) must take over. */
@@ -235,11 +238,11 @@ function connectTo(
   deadline: number,
 ): Promise<BrokerConnection> {
   const timeout = Math.max(1, Math.min(opts.connectTimeoutMs ?? 3000, deadline - Date.now()));
-  return BrokerConnection.open(b.host, b.port, opts.clientId, timeout);
+  return BrokerConnection.open(b.host, b.port, opts.clientId, timeout, opts.security);
 }
 
 function connectToAny(opts: SessionOptions, deadline: number): Promise<BrokerConnection> {
-  return BrokerConnection.openAny(opts.brokers, opts.clientId, opts.connectTimeoutMs ?? 3000, deadline);
+  return BrokerConnection.openAny(opts.brokers, opts.clientId, opts.connectTimeoutMs ?? 3000, deadline, opts.security);
 }
 
 /** Runs `attempt` until it yields a value, backing off between retries, until the deadline. */

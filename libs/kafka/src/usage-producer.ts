@@ -1,3 +1,4 @@
+import type { KafkaSecurity } from '@metering/service';
 import { Logger } from '@nestjs/common';
 import type { UsageEvent } from '@metering/catalog';
 import { AccumulatorLimits, Placement, ProduceAccumulator } from './produce-accumulator';
@@ -19,6 +20,8 @@ export interface UsageProducerOptions {
   limits?: Partial<Omit<AccumulatorLimits, 'waitTimeoutMs'>>;
   /** Observes each send to Kafka: messages it carried, seconds it took, whether it was acknowledged. */
   onSend?: (messages: number, seconds: number, ok: boolean) => void;
+  /** TLS and SASL; the environment's (KAFKA_SSL, KAFKA_SASL_*) when not given. */
+  security?: KafkaSecurity;
 }
 
 interface Outgoing extends OutRecord {
@@ -142,7 +145,7 @@ export class UsageProducer {
     }
     const { brokers, topic } = this.opts;
     this.opening = ProduceSession.open(
-      { brokers, topic, clientId: this.opts.clientId ?? 'collector' },
+      { brokers, topic, clientId: this.opts.clientId ?? 'collector', security: this.opts.security },
       Date.now() + CONNECT_TIMEOUT_MS,
     )
       .then(
