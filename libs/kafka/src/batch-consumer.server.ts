@@ -3,7 +3,8 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { ApplyPipeline } from './apply-pipeline';
-import { FetchedBatch, PartitionFetcher } from './partition-fetcher';
+import type { FetchedBatch } from './partition-fetcher';
+import { OpenRecordSource, RecordSource, wireRecordSource } from './record-io';
 import type { RecordSet } from './record-set';
 
 /** The pattern a controller subscribes to with @EventPattern to receive batches. */
@@ -76,6 +77,8 @@ export interface BatchConsumerOptions {
   /** Called when the assignment changes, with the partitions this instance now owns. */
   onAssignment?: (partitions: number[]) => void;
   sizing?: Partial<FetchSizing>;
+  /** The client that reads the records (our wire client by default). */
+  source?: OpenRecordSource;
 }
 
 const RETRY_FIRST_MS = 500;
@@ -99,7 +102,7 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
   protected override readonly logger = new Logger('batch-consumer');
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
-  private fetcher: PartitionFetcher | null = null;
+  private fetcher: RecordSource | null = null;
   private pipeline: ApplyPipeline<BatchResult> | null = null;
   /** Where the next batch handed on must start, per partition (set by seeks and handoffs). */
   private readonly expectedStart = new Map<number, bigint>();
@@ -138,7 +141,7 @@ export class BatchConsumerServer extends Server implements CustomTransportStrate
     const sizing = { ...DEFAULT_FETCH_SIZING, ...this.options.sizing };
     this.pipeline = new ApplyPipeline<BatchResult>(sizing.applyConcurrency);
     this.capacity = sizing.applyCapacity;
-    const fetcher = new PartitionFetcher({
+    const fetcher = (this.options.source ?? wireRecordSource)({
       ...sizing,
       brokers: this.options.brokers,
       topic,

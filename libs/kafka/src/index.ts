@@ -15,3 +15,4 @@ export * from './broker-connection';
 export * from './kafka-protocol';
 export * from './security';
 export * from './compression';
+export * from './record-io';

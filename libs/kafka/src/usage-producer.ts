@@ -2,7 +2,7 @@ import type { KafkaSecurity } from '@metering/service';
 import { Logger } from '@nestjs/common';
 import type { UsageEvent } from '@metering/catalog';
 import { AccumulatorLimits, Placement, ProduceAccumulator } from './produce-accumulator';
-import { ProduceSession } from './produce-session';
+import { OpenRecordSink, RecordSink, wireRecordSink } from './record-io';
 import { OutRecord, RecordHeader } from './record-batch';
 import { encodeUsageEvent, USAGE_EVENT_SCHEMA } from './usage-codec';
 
@@ -22,6 +22,8 @@ export interface UsageProducerOptions {
   onSend?: (messages: number, seconds: number, ok: boolean) => void;
   /** TLS and SASL; the environment's (KAFKA_SSL, KAFKA_SASL_*) when not given. */
   security?: KafkaSecurity;
+  /** The client that writes the records (our wire client by default). */
+  sink?: OpenRecordSink;
 }
 
 interface Outgoing extends OutRecord {
@@ -50,8 +52,8 @@ export class UsageProducer {
   private readonly log = new Logger('usage-producer');
   private readonly accumulator: ProduceAccumulator<Outgoing>;
   private readonly keys = new Map<string, Buffer>();
-  private session: ProduceSession | null = null;
-  private opening: Promise<ProduceSession> | null = null;
+  private session: RecordSink | null = null;
+  private opening: Promise<RecordSink> | null = null;
   private lastFailure: { at: number; error: Error } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private closing = false;
@@ -136,7 +138,7 @@ export class UsageProducer {
     };
   }
 
-  private ensureSession(): Promise<ProduceSession> {
+  private ensureSession(): Promise<RecordSink> {
     if (this.session) return Promise.resolve(this.session);
     if (this.opening) return this.opening;
     const last = this.lastFailure;
@@ -144,7 +146,7 @@ export class UsageProducer {
       return Promise.reject(new KafkaUnavailableError(`Kafka unreachable: ${last.error.message}`));
     }
     const { brokers, topic } = this.opts;
-    this.opening = ProduceSession.open(
+    this.opening = (this.opts.sink ?? wireRecordSink)(
       { brokers, topic, clientId: this.opts.clientId ?? 'collector', security: this.opts.security },
       Date.now() + CONNECT_TIMEOUT_MS,
     )
@@ -171,7 +173,7 @@ export class UsageProducer {
   }
 
   /** A session whose send failed is done (see ProduceSession); the next one gets a new producer id. */
-  private discard(session: ProduceSession, e: unknown): void {
+  private discard(session: RecordSink, e: unknown): void {
     session.close();
     if (this.session === session) this.session = null;
     this.log.warn(`send failed, reconnecting with a new producer id: ${message(e)}`);
