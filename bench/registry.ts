@@ -12,4 +12,5 @@ export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   close: async () => (await import('./close')).closeBenchmark(),
   read: async () => (await import('./read')).readBenchmark(),
   memory: async () => (await import('./memory')).memoryBenchmark(),
+  'kafka-clients': async () => (await import('./kafka-clients')).kafkaClientsBenchmark(),
 };

@@ -19,7 +19,7 @@ export interface RecordSource {
 }
 
 export type RecordSourceOptions = PartitionFetcherOptions;
-export type { FetchedBatch };
+export type { FetchedBatch, OutRecord };
 
 /**
  * A record sink: acknowledged idempotent produce. `produce` resolves once every batch is
