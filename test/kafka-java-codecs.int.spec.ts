@@ -3,12 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BrokerConnection, CODEC, FetchedBatch, PartitionFetcher } from '@metering/kafka';
+import { BrokerConnection, CODEC, registerKafkajsCodecs } from '@metering/kafka';
 import { fetchRequest } from '../libs/kafka/src/fetch-protocol';
-import { createTestTopics, TestTopics } from './support/kafka';
+import { createAndWait, createTestTopics, fetchBatches, readTopic, TestTopics } from './support/kafka';
 import { kafkaBrokers } from './support/urls';
-
-// topics.kafka is plain kafkajs: importing @metering/kafka above registered the codecs with it.
 
 /** The jars `npm run stack` downloaded (the broker's, with kafka-tools and the codecs' own libraries). */
 function kafkaClasspath(): string {
@@ -29,6 +27,7 @@ describe('batches of every codec, written by the Java producer', () => {
   let topics: TestTopics;
 
   beforeAll(async () => {
+    registerKafkajsCodecs(); // as the replays do
     topics = await createTestTopics();
     const dir = mkdtempSync(join(tmpdir(), 'codecs-'));
     const payloadFile = join(dir, 'payloads.txt');
@@ -52,7 +51,7 @@ describe('batches of every codec, written by the Java producer', () => {
       const topic = `${topics.usage}.${codec}`;
       const admin = topics.kafka.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await createAndWait(admin, [{ topic, numPartitions: 1 }]);
       await admin.disconnect();
       await promisify(execFile)(
         'java',
@@ -98,28 +97,7 @@ describe('batches of every codec, written by the Java producer', () => {
     );
     conn.close();
     expect(raw!.records!.readInt16BE(21) & 0x07).toBe(CODEC[codec]);
-    const batches: FetchedBatch[] = [];
-    let read = 0;
-    const fetcher = new PartitionFetcher({
-      brokers: kafkaBrokers(),
-      topic: `${topics.usage}.${codec}`,
-      clientId: `test-codec-${codec}`,
-      maxBytesPerPartition: 1 << 20,
-      maxBytes: 1 << 20,
-      minBytes: 1,
-      maxWaitTimeInMs: 50,
-      deliver: async (b) => {
-        batches.push(b);
-        read += b.records.length + (b.records.unreadable ?? []).length;
-      },
-      outOfRange: () => undefined,
-      warn: () => undefined,
-    });
-    fetcher.seek(0, 0n);
-    fetcher.start();
-    const deadline = Date.now() + 20_000;
-    while (read < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await fetcher.stop();
+    const batches = await fetchBatches(`${topics.usage}.${codec}`, COUNT);
     const values = batches.flatMap((b) =>
       Array.from({ length: b.records.length }, (_, i) => String(b.records.value(i))),
     );
@@ -131,18 +109,7 @@ describe('batches of every codec, written by the Java producer', () => {
   it.each(CODECS)(
     'kafkajs reads every %s record too (the replays of rebuild and verify)',
     async (codec) => {
-      const consumer = topics.kafka.consumer({ groupId: `test-codec-${codec}-${Date.now()}` });
-      const values: string[] = [];
-      await consumer.connect();
-      await consumer.subscribe({ topic: `${topics.usage}.${codec}`, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          values.push(String(message.value));
-        },
-      });
-      const deadline = Date.now() + 30_000;
-      while (values.length < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      await consumer.disconnect();
+      const values = (await readTopic(topics.kafka, `${topics.usage}.${codec}`)).map((r) => String(r.value));
       expect(values).toHaveLength(COUNT);
       expect(values.every((v) => payloads.includes(v))).toBe(true);
     },

@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { KafkaSecurity, loadKafkaSecurity } from '@metering/service';
 import { asValidatedOrg } from '@metering/domain';
-import {
-  BrokerConnection,
-  createKafka,
-  decodeUsageEvent,
-  metadataRequest,
-  PartitionFetcher,
-  UsageProducer,
-} from '@metering/kafka';
+import { BrokerConnection, createKafka, decodeUsageEvent, metadataRequest, UsageProducer } from '@metering/kafka';
+import { createAndWait, fetchBatches, readTopic } from './support/kafka';
 import { secureKafka, SecureKafka } from './support/secure-kafka';
 
 const T = Date.UTC(2026, 10, 21, 10, 0);
@@ -23,7 +17,7 @@ describe('Kafka over SASL_SSL (the --secure stack)', () => {
     secure = await secureKafka();
     const admin = createKafka(secure.brokers, 'test-secure', secure.security).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createAndWait(admin, [{ topic, numPartitions: 2 }]);
     await admin.disconnect();
   }, 120_000);
 
@@ -89,44 +83,19 @@ describe('Kafka over SASL_SSL (the --secure stack)', () => {
     } finally {
       await producer.stop();
     }
-    const seen: string[] = [];
-    const fetcher = new PartitionFetcher({
+    const batches = await fetchBatches(topic, events.length, {
       brokers: secure.brokers,
-      topic,
-      clientId: 'test-secure-fetcher',
-      maxBytesPerPartition: 1 << 20,
-      maxBytes: 1 << 20,
-      minBytes: 1,
-      maxWaitTimeInMs: 50,
       security: secure.security,
-      deliver: async (b) => {
-        for (let i = 0; i < b.records.length; i++) seen.push(decodeUsageEvent(b.records.value(i)!).event.id);
-      },
-      outOfRange: () => undefined,
-      warn: () => undefined,
+      partitions: [0, 1],
     });
-    fetcher.seek(0, 0n);
-    fetcher.seek(1, 0n);
-    fetcher.start();
-    const deadline = Date.now() + 20_000;
-    while (seen.length < events.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await fetcher.stop();
+    const seen = batches.flatMap((b) =>
+      Array.from({ length: b.records.length }, (_, i) => decodeUsageEvent(b.records.value(i)!).event.id),
+    );
     expect(seen.sort()).toEqual(events.map((e) => e.id).sort());
 
-    const consumer = createKafka(secure.brokers, 'test-secure-kafkajs', secure.security).consumer({
-      groupId: `test-secure-${randomBytes(4).toString('hex')}`,
-    });
-    const byKafkajs: string[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        byKafkajs.push(decodeUsageEvent(message.value!).event.id);
-      },
-    });
-    const until = Date.now() + 30_000;
-    while (byKafkajs.length < events.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-    await consumer.disconnect();
+    const byKafkajs = (await readTopic(createKafka(secure.brokers, 'test-secure-kafkajs', secure.security), topic)).map(
+      (r) => decodeUsageEvent(r.value!).event.id,
+    );
     expect(byKafkajs.sort()).toEqual(events.map((e) => e.id).sort());
   }, 90_000);
 });

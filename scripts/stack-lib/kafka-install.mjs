@@ -242,9 +242,9 @@ log4j.additivity.state.change.logger=false
 
 /**
  * Format the KRaft data dir once (when it has no meta.properties).
- * Returns { formatted: boolean, clusterId }.
+ * Returns { formatted: boolean, clusterId }. `extraArgs` go to StorageTool format (--add-scram, say).
  */
-export function ensureFormatted(paths = stackPaths()) {
+export function ensureFormatted(paths = stackPaths(), extraArgs = []) {
   const meta = readMetaProperties(paths.dataDir);
   if (meta && meta['cluster.id']) {
     if (readTrimmed(paths.clusterIdFile) !== meta['cluster.id']) {
@@ -270,6 +270,7 @@ export function ensureFormatted(paths = stackPaths()) {
     clusterId,
     '-c',
     paths.serverProps,
+    ...extraArgs,
   ];
   const r = spawnSync(javaCommand(), args, { encoding: 'utf8' });
   const out = `${r.stdout || ''}${r.stderr || ''}`;

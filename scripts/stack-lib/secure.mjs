@@ -10,17 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { readTrimmed, sleep, stackPaths, tcpOpen } from './base.mjs';
-import {
-  checkJava,
-  ensureKafkaJars,
-  javaCommand,
-  kafkaClasspath,
-  randomClusterId,
-  renderLog4jProperties,
-  spawnBroker,
-} from './kafka-install.mjs';
+import { sleep, stackPaths, tcpOpen } from './base.mjs';
+import { checkJava, ensureFormatted, ensureKafkaJars, renderLog4jProperties, spawnBroker } from './kafka-install.mjs';
 import { ensureTopics, kafkajs } from './kafka-topics.mjs';
 import { brokerPidFromFile } from './process.mjs';
 
@@ -149,34 +140,14 @@ auto.create.topics.enable=false
   fs.writeFileSync(p.serverProps, text, { mode: 0o600 });
 }
 
-/** KRaft format with the SCRAM users in the bootstrap metadata (the broker cannot add its own first user over SASL). */
-function ensureSecureFormatted(p, s) {
-  if (fs.existsSync(path.join(p.dataDir, 'meta.properties'))) return false;
-  const clusterId = readTrimmed(p.clusterIdFile) || randomClusterId();
-  fs.writeFileSync(p.clusterIdFile, clusterId + '\n');
-  fs.mkdirSync(p.dataDir, { recursive: true });
+/** StorageTool's arguments that put the SCRAM users in the bootstrap metadata (the broker cannot add its first user over SASL). */
+function scramUsers(s) {
   const scram = (mechanism, name, password) => ['--add-scram', `${mechanism}=[name=${name},password=${password}]`];
-  const args = [
-    `-Dlog4j.configuration=${pathToFileURL(p.log4jProps).href}`,
-    `-Dkafka.logs.dir=${p.logs}`,
-    '-cp',
-    kafkaClasspath(p),
-    'kafka.tools.StorageTool',
-    'format',
-    '--ignore-formatted',
-    '-t',
-    clusterId,
-    '-c',
-    p.serverProps,
+  return [
     ...scram('SCRAM-SHA-512', ADMIN_USER, s.adminPassword),
     ...scram('SCRAM-SHA-512', SECURE_USER, s.password),
     ...scram('SCRAM-SHA-256', SECURE_USER, s.password),
   ];
-  const r = spawnSync(javaCommand(), args, { encoding: 'utf8' });
-  const out = `${r.stdout || ''}${r.stderr || ''}`;
-  fs.appendFileSync(p.kafkaLog, `\n=== ${new Date().toISOString()} StorageTool format (secure) ===\n${out}`);
-  if (r.status !== 0) throw new Error(`StorageTool format failed: ${out.trim().split('\n').pop()}`);
-  return true;
 }
 
 /** The variables a client of the secure broker sets. */
@@ -239,7 +210,7 @@ export async function ensureSecureStack({
       checkJava();
       renderLog4jProperties(p);
       renderSecureProperties(p, s);
-      if (ensureSecureFormatted(p, s)) say(`kafka-secure: formatted ${p.dataDir} with the SCRAM users`);
+      if (ensureFormatted(p, scramUsers(s)).formatted) say(`kafka-secure: formatted ${p.dataDir} with the SCRAM users`);
       const child = spawnBroker(p, env);
       if (!child.pid) throw new Error(`could not start the secure broker (${p.kafkaLog})`);
       how = `started, pid ${child.pid}`;

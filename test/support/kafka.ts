@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { topicCopies } from '@metering/kafka';
+import { Admin, ITopicConfig, Kafka, logLevel } from 'kafkajs';
+import type { KafkaSecurity } from '@metering/service';
+import { FetchedBatch, PartitionFetcher, topicCopies } from '@metering/kafka';
 import { kafkaBrokers } from './urls';
 
 export interface TestTopics {
@@ -24,29 +25,7 @@ export async function createTestTopics(brokers: string[] = kafkaBrokers()): Prom
   await admin.connect();
   try {
     const topics = topicCopies(names);
-    // kafkajs' own wait for leaders gives up on a transient "does not host this
-    // topic-partition" from a busy broker right after creation: create, then wait ourselves.
-    await admin.createTopics({ waitForLeaders: false, topics });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ready = await admin
-        .fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
-        .then((m) =>
-          topics.every((want) => {
-            const got = m.topics.find((t) => t.name === want.topic);
-            return (
-              got !== undefined &&
-              got.partitions.length === want.numPartitions &&
-              got.partitions.every((p) => p.leader >= 0)
-            );
-          }),
-        )
-        .catch(() => false);
-      if (ready) break;
-      if (Date.now() > deadline)
-        throw new Error(`test topics ${Object.values(names).join(', ')} have no leaders after 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await createAndWait(admin, topics);
   } finally {
     await admin.disconnect();
   }
@@ -63,6 +42,35 @@ export async function createTestTopics(brokers: string[] = kafkaBrokers()): Prom
       }
     },
   };
+}
+
+/**
+ * Creates the topics and waits until every partition has a leader. kafkajs' own wait for leaders
+ * gives up on a transient "does not host this topic-partition" from a busy broker right after
+ * creation: create, then wait ourselves.
+ */
+export async function createAndWait(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
+      .then((m) =>
+        topics.every((want) => {
+          const got = m.topics.find((t) => t.name === want.topic);
+          return (
+            got !== undefined &&
+            got.partitions.length === (want.numPartitions ?? 1) &&
+            got.partitions.every((p) => p.leader >= 0)
+          );
+        }),
+      )
+      .catch(() => false);
+    if (ready) return;
+    if (Date.now() > deadline)
+      throw new Error(`topics ${topics.map((t) => t.topic).join(', ')} have no leaders after 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface TopicRecord {
@@ -108,4 +116,39 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 30_000)
     await consumer.disconnect();
   }
   return records;
+}
+
+/**
+ * The batches our own fetcher reads of `partitions` from offset 0 until `count` records (read or
+ * set aside as unreadable batches) have come, or `timeoutMs` passes.
+ */
+export async function fetchBatches(
+  topic: string,
+  count: number,
+  o: { brokers?: string[]; security?: KafkaSecurity; partitions?: number[]; timeoutMs?: number } = {},
+): Promise<FetchedBatch[]> {
+  const batches: FetchedBatch[] = [];
+  let read = 0;
+  const fetcher = new PartitionFetcher({
+    brokers: o.brokers ?? kafkaBrokers(),
+    topic,
+    clientId: 'test-fetch-batches',
+    maxBytesPerPartition: 1 << 20,
+    maxBytes: 1 << 20,
+    minBytes: 1,
+    maxWaitTimeInMs: 50,
+    security: o.security,
+    deliver: async (b) => {
+      batches.push(b);
+      read += b.records.length + (b.records.unreadable ?? []).length;
+    },
+    outOfRange: () => undefined,
+    warn: () => undefined,
+  });
+  for (const p of o.partitions ?? [0]) fetcher.seek(p, 0n);
+  fetcher.start();
+  const deadline = Date.now() + (o.timeoutMs ?? 20_000);
+  while (read < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await fetcher.stop();
+  return batches;
 }

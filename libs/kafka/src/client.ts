@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import type { KafkaSecurity } from '@metering/service';
 import { Kafka, logLevel, LogEntry } from 'kafkajs';
 import './kafkajs-idle-timer';
-import './kafkajs-codecs';
 import { envKafkaSecurity, kafkajsSecurity } from './security';
 
 const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {

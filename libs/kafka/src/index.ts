@@ -16,3 +16,4 @@ export * from './kafka-protocol';
 export * from './security';
 export * from './compression';
 export * from './record-io';
+export * from './kafkajs-codecs';

@@ -11,6 +11,13 @@ function reader(codec: number) {
   });
 }
 
-CompressionCodecs[CompressionTypes.Snappy] = reader(CODEC.snappy);
-CompressionCodecs[CompressionTypes.LZ4] = reader(CODEC.lz4);
-CompressionCodecs[CompressionTypes.ZSTD] = reader(CODEC.zstd);
+/**
+ * Lets kafkajs read snappy, lz4 and zstd batches. Called by the replays (TopicReplayer), not at
+ * load: registered in every process, it made kafkajs' admin deleteTopicRecords fail in
+ * fold-position.int.spec.ts with "not the leader", for a reason not yet found.
+ */
+export function registerKafkajsCodecs(): void {
+  CompressionCodecs[CompressionTypes.Snappy] = reader(CODEC.snappy);
+  CompressionCodecs[CompressionTypes.LZ4] = reader(CODEC.lz4);
+  CompressionCodecs[CompressionTypes.ZSTD] = reader(CODEC.zstd);
+}

@@ -1,3 +1,4 @@
+import { registerKafkajsCodecs } from './kafkajs-codecs';
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { BatchResult } from './batch-consumer.server';
@@ -34,6 +35,7 @@ export class TopicReplayer {
   private failure: unknown = null;
 
   constructor(private readonly options: ReplayOptions) {
+    registerKafkajsCodecs(); // a replay reads the whole log, whatever codec its producers chose
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
