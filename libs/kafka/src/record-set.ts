@@ -97,7 +97,7 @@ export function parseRecordBatches(
     const lastOffset = baseOffset + bytes.readInt32BE(pos + 23);
     const before = set.length;
     try {
-      readBatch(set, bytes, pos, end, from, pending, abortedProducers);
+      readBatch(set, bytes, pos, end, baseOffset, lastOffset, from, pending, abortedProducers);
     } catch (e) {
       set.length = before; // a batch is read whole or not at all
       if (lastOffset >= from)
@@ -119,18 +119,18 @@ function readBatch(
   bytes: Buffer,
   pos: number,
   end: number,
+  baseOffset: number,
+  lastOffset: number,
   from: number,
   pending: AbortedTransaction[],
   abortedProducers: Set<bigint>,
 ): void {
-  const baseOffset = Number(bytes.readBigInt64BE(pos));
   const magic = bytes.readInt8(pos + 16);
   if (magic !== 2) throw new CorruptRecordsError(`magic ${magic}; only magic 2 is read`);
   if (bytes.readUInt32BE(pos + 17) !== crc32c(bytes.subarray(pos + CRC_FROM, end))) {
     throw new CorruptRecordsError('fails its CRC-32C check');
   }
   const attributes = bytes.readInt16BE(pos + 21);
-  const lastOffset = baseOffset + bytes.readInt32BE(pos + 23);
   const producerId = bytes.readBigInt64BE(pos + 43);
   while (pending.length > 0 && pending[0]!.firstOffset <= BigInt(lastOffset))
     abortedProducers.add(pending.shift()!.producerId);

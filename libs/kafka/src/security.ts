@@ -15,12 +15,9 @@ export function envKafkaSecurity(): KafkaSecurity {
 /** The same security in kafkajs' terms. */
 export function kafkajsSecurity(s: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const ssl = s.ssl === false ? undefined : s.ssl.ca ? { ca: [s.ssl.ca] } : true;
-  const sasl: SASLOptions | undefined = s.sasl
-    ? s.sasl.mechanism === 'plain'
-      ? { mechanism: 'plain', username: s.sasl.username, password: s.sasl.password }
-      : s.sasl.mechanism === 'scram-sha-256'
-        ? { mechanism: 'scram-sha-256', username: s.sasl.username, password: s.sasl.password }
-        : { mechanism: 'scram-sha-512', username: s.sasl.username, password: s.sasl.password }
+  // The three mechanisms take the same fields; kafkajs types them as a union by mechanism.
+  const sasl = s.sasl
+    ? ({ mechanism: s.sasl.mechanism, username: s.sasl.username, password: s.sasl.password } as SASLOptions)
     : undefined;
   return { ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
 }
