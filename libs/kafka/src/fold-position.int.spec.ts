@@ -18,7 +18,9 @@ describe('untilFolded (real Kafka)', () => {
     topics = await createTestTopics();
     admin = topics.kafka.admin();
     await admin.connect();
-    const producer = topics.kafka.producer();
+    // Idempotent, so a send the client retries does not write a record twice and move the ends
+    // these tests count on.
+    const producer = topics.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({
       topic: topics.usage,
