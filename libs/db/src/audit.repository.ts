@@ -14,7 +14,9 @@ export type AuditAction =
   | 'price.set'
   | 'price.remove'
   | 'commitment.set'
-  | 'credit.grant';
+  | 'credit.grant'
+  | 'alert.create'
+  | 'alert.delete';
 
 export interface AuditEntry {
   org: string | null;

@@ -8,6 +8,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Pool, PoolConfig } from 'pg';
+import { AlertRepository } from './alert.repository';
 import { AuditRepository } from './audit.repository';
 import { BillingLock } from './billing-lock';
 import { BillingRepository } from './billing.repository';
@@ -22,6 +23,7 @@ import { schemaAlteringRole, schemaAlteringRoleWarning } from './roles';
 import { TimeZoneRepository } from './time-zone.repository';
 import { TermsRepository } from './terms.repository';
 import { UsageRepository } from './usage.repository';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -68,6 +70,8 @@ export class DbModule {
       TimeZoneRepository,
       TermsRepository,
       CommercialTermsRepository,
+      AlertRepository,
+      WebhookDeliveryRepository,
     ];
     return {
       module: DbModule,
@@ -86,6 +90,8 @@ export class DbModule {
         TimeZoneRepository,
         TermsRepository,
         CommercialTermsRepository,
+        AlertRepository,
+        WebhookDeliveryRepository,
       ],
     };
   }

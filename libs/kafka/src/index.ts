@@ -17,3 +17,4 @@ export * from './security';
 export * from './compression';
 export * from './record-io';
 export * from './kafkajs-codecs';
+export * from './alert-codec';

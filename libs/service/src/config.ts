@@ -26,6 +26,17 @@ export interface MeteringConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Per-token request rates: hosts posting events, members reading. The operator is not limited. */
   rateLimits: { ingest: { perSecond: number; burst: number }; read: { perSecond: number; burst: number } };
+  /** Spend alerts: their topic, the webhook hosts allowed on internal addresses, the first retry's wait. */
+  alerts: AlertsConfig;
+}
+
+export interface AlertsConfig {
+  /** ALERTS_TOPIC: where alert.triggered goes (billing.alerts.v1). */
+  topic: string;
+  /** ALERT_WEBHOOK_ALLOW_HOSTS: hosts a webhook may reach on loopback, private or link-local addresses. */
+  allowHosts: string[];
+  /** ALERT_WEBHOOK_RETRY_BASE_MS: the first retry waits up to this (10 s); each later one up to twice as long. */
+  retryBaseMs: number;
 }
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -190,6 +201,14 @@ export function loadConfig(env: Env = process.env): MeteringConfig {
       invoices: nonEmpty(env, 'INVOICES_TOPIC', 'billing.invoices.v1'),
     },
     consumerGroup: nonEmpty(env, 'AGGREGATOR_GROUP', 'metering-aggregator'),
+    alerts: {
+      topic: nonEmpty(env, 'ALERTS_TOPIC', 'billing.alerts.v1'),
+      allowHosts: (env['ALERT_WEBHOOK_ALLOW_HOSTS'] ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ''),
+      retryBaseMs: positiveInt(env, 'ALERT_WEBHOOK_RETRY_BASE_MS', 10_000),
+    },
     closeBarrierTimeoutMs: positiveInt(env, 'CLOSE_BARRIER_TIMEOUT_MS', 60_000),
     logLevel: logLevel as MeteringConfig['logLevel'],
     rateLimits: {

@@ -7,3 +7,4 @@ export * from './logger';
 export * from './bootstrap';
 export * from './http-edge';
 export * from './request-body';
+export * from './webhook-target';

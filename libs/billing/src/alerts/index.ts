@@ -1,0 +1,6 @@
+export * from './threshold';
+export * from './alert-amount';
+export * from './backoff';
+export * from './signature';
+export * from './address';
+export * from './alert-event';
