@@ -11,6 +11,7 @@ import {
   readinessChecks,
 } from '@metering/service';
 import { AggregatorMetrics } from './aggregator.metrics';
+import { AlertEvaluator } from './alert-evaluator';
 import { DeadLetters } from './dead-letters';
 import { FoldController } from './fold.controller';
 
@@ -63,6 +64,7 @@ export class AggregatorModule {
           useFactory: (kafka: Kafka) => new DeadLetters(kafka, config.topics.dlq),
         },
         AggregatorMetrics,
+        AlertEvaluator,
         {
           provide: BatchConsumerServer,
           inject: [KAFKA, ProjectionStore, AggregatorMetrics],

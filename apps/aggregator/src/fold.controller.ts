@@ -2,9 +2,10 @@ import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { KeyedBatch, PartitionPosition, ProjectionStore } from '@metering/db';
 import { ApplyStep, BatchResult, decodeBatch, foldDecoder, KAFKA_BATCH, KafkaBatch, Poison } from '@metering/kafka';
-import { foldColumns, UsageColumns } from '@metering/metering';
+import { foldColumns, UsageColumns, UsageFold } from '@metering/metering';
 import { METERING_CONFIG, MeteringConfig } from '@metering/service';
 import { AggregatorMetrics } from './aggregator.metrics';
+import { AlertEvaluator } from './alert-evaluator';
 import { DeadLetters } from './dead-letters';
 
 /** Kafka in, Postgres out: decodes a partition's batch, dead-letters poison, applies the rest exactly once. */
@@ -17,6 +18,7 @@ export class FoldController {
     private readonly store: ProjectionStore,
     private readonly deadLetters: DeadLetters,
     private readonly metrics: AggregatorMetrics,
+    private readonly alerts: AlertEvaluator,
     @Inject(METERING_CONFIG) private readonly config: MeteringConfig,
   ) {}
 
@@ -43,7 +45,9 @@ export class FoldController {
       this.metrics.poison.inc(poison.length);
     }
     const end = this.metrics.commitSeconds.startTimer();
-    const outcome = await this.store.applyBatch(pos, keyed, (fresh) => foldColumns(columns, fresh));
+    // A rerun of the transaction folds again: what the committed run folded is the last.
+    let folded: UsageFold | undefined;
+    const outcome = await this.store.applyBatch(pos, keyed, (fresh) => (folded = foldColumns(columns, fresh)));
     end();
     if (outcome.status === 'gap') {
       this.log.warn(
@@ -52,6 +56,7 @@ export class FoldController {
       return { done: false, seekTo: outcome.nextOffset };
     }
     this.metrics.batchApplied(outcome.fresh, outcome.duplicates);
+    if (folded && outcome.fresh > 0) this.alerts.changed(folded.hourly);
     this.metrics.partitionAt(pos.partition, outcome.nextOffset, highWatermark);
     return { done: true };
   }

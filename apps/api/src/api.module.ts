@@ -9,6 +9,7 @@ import {
   ObservabilityModule,
   readinessChecks,
 } from '@metering/service';
+import { AlertsController } from './alerts.controller';
 import { MembersController } from './members.controller';
 import { OrganizationsController } from './organizations.controller';
 import { AuditController } from './audit.controller';
@@ -42,6 +43,7 @@ export class ApiModule {
         CurrentUsageController,
         WhoamiController,
         CostsController,
+        AlertsController,
       ],
       providers: [
         { provide: METERING_CONFIG, useValue: config },

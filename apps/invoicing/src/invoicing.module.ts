@@ -9,8 +9,9 @@ import { BillingController } from './billing.controller';
 import { InvoicingCoreModule } from './invoicing-core.module';
 import { TermsController } from './terms.controller';
 import { INVOICING_KAFKA } from './kafka-admin';
+import { WebhookDeliverer } from './webhook-deliverer';
 
-/** The invoicing service: period close, void, preview, reconcile over HTTP, and the outbox relay. */
+/** The invoicing service: period close, void, preview, reconcile over HTTP, the outbox relay and the alert webhooks. */
 @Module({})
 export class InvoicingModule {
   static forConfig(config: MeteringConfig): DynamicModule {
@@ -19,6 +20,7 @@ export class InvoicingModule {
       imports: [InvoicingCoreModule.forConfig(config), AuthModule.forRoot(config)],
       controllers: [HealthController, BillingController, TermsController],
       providers: [
+        WebhookDeliverer,
         readinessChecks([PG_POOL, INVOICING_KAFKA], (pool: Pool, kafka: Kafka) => [
           pgReadiness(pool),
           kafkaReadiness(kafka),

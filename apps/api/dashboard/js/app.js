@@ -5,6 +5,7 @@ import * as api from './api.js';
 import { cents, count, granularityOf, isoDate, isoTime, money, moneyOf, periodRange, shortDate } from './format.js';
 import { addFilter, chips, emptyFilters, filterParams, fromHash, hasFilters, removeFilter, toHash } from './state.js';
 import { clear, drawContinents, drawCostBySku } from './charts.js';
+import { renderAlerts } from './alerts.js';
 import { continentsOf, el, renderApps, renderChips, renderRegions, renderResources, setKpi } from './panels.js';
 
 const $ = (id) => document.getElementById(id);
@@ -269,6 +270,7 @@ function start() {
   $('who-email').textContent = `${session.email} · ${session.role}`;
   show('dashboard');
   void load();
+  void renderAlerts($('alerts-panel'), session);
 }
 
 wire();
