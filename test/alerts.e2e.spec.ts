@@ -6,7 +6,7 @@ import { createAndWait, createTestTopics, readTopic, TestTopics } from './suppor
 import { TEST_OPERATOR_TOKEN, testConfig } from './support/config';
 import { call, eventually, foldedToEnd, seedHost, startOnly, startServices, RunningServices } from './support/services';
 import type { PostedEvent } from './support/small-fleet';
-import { startReceiver } from './support/webhook-receiver';
+import { startReceiver } from '../chaos/webhook-receiver';
 
 const SHARED = 'machine.runtime/shared-cpu-1x';
 

@@ -1,4 +1,5 @@
 import type { ScenarioResult } from '../report';
+import { alertsChaos } from './alerts';
 import { brokerRestart } from './broker-restart';
 import { killAggregator } from './kill-aggregator';
 import { lateEvents } from './late-events';
@@ -31,5 +32,6 @@ export const SCENARIOS: Record<string, (scale: number) => Promise<ScenarioResult
   'racing-closes': (s) =>
     racingCloses({ orgs: at(s, 500, 20), events: at(s, 200_000, 2_000), closes: at(s, 8, 3), batch: at(s, 500, 50) }),
   rebalance: (s) => rebalance({ events: at(s, 300_000, 6_000), changes: at(s, 8, 3) }),
+  alerts: (s) => alertsChaos({ orgs: at(s, 20, 3), alerts: at(s, 10, 3), kills: at(s, 6, 3) }),
   soak: async () => (await import('../soak')).soak(),
 };

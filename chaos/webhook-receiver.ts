@@ -10,11 +10,12 @@ export interface ReceivedHook {
 }
 
 /**
- * A webhook receiver on 127.0.0.1 that answers each request with `answer(path, n)` (n counts
- * that path's requests from 1): a status, or a redirect with { status, location }. Records all.
+ * A webhook receiver on 127.0.0.1 that answers each request with `answer(path, n, body)` (n
+ * counts that path's requests from 1): a status, or a redirect with { status, location }.
+ * Records every request. For the alert tests and the chaos scenario `alerts`.
  */
 export async function startReceiver(
-  answer: (path: string, n: number) => number | { status: number; location: string } = () => 200,
+  answer: (path: string, n: number, body: string) => number | { status: number; location: string } = () => 200,
 ): Promise<{ url: string; received: ReceivedHook[]; close(): Promise<void> }> {
   const received: ReceivedHook[] = [];
   const counts = new Map<string, number>();
@@ -25,14 +26,10 @@ export async function startReceiver(
       const path = req.url ?? '/';
       const n = (counts.get(path) ?? 0) + 1;
       counts.set(path, n);
-      const a = answer(path, n);
+      const body = Buffer.concat(chunks).toString('utf8');
+      const a = answer(path, n, body);
       const status = typeof a === 'number' ? a : a.status;
-      received.push({
-        path,
-        signature: String(req.headers['metering-signature'] ?? ''),
-        body: Buffer.concat(chunks).toString('utf8'),
-        status,
-      });
+      received.push({ path, signature: String(req.headers['metering-signature'] ?? ''), body, status });
       if (typeof a !== 'number') res.setHeader('location', a.location);
       res.statusCode = status;
       res.end();
