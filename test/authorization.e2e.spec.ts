@@ -104,6 +104,8 @@ const ROUTES: Route[] = [
   { service: 'api', method: 'GET', path: '/v1/prices', expect: SIGNED_IN(200) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/prices', expect: ORG('viewer', 200) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/credits', expect: ORG('billing', 200) },
+  { service: 'api', method: 'GET', path: '/v1/orgs/acme/alerts', expect: ORG('billing', 200) },
+  { service: 'api', method: 'POST', path: '/v1/orgs/acme/alerts', body: () => ({}), expect: ORG('billing', 400) },
   { service: 'api', method: 'GET', path: '/v1/whoami', expect: SIGNED_IN(200) },
   { service: 'api', method: 'GET', path: '/v1/catalog', expect: SIGNED_IN(200) },
   { service: 'collector', method: 'POST', path: '/v1/events', body: () => [], expect: HOST(202) },
