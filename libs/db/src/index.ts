@@ -17,3 +17,4 @@ export * from './db.module';
 export * from './scratch-database';
 export * from './terms.repository';
 export * from './commercial-terms.repository';
+export * from './resource.repository';
