@@ -18,6 +18,7 @@ import { WhoamiController } from './whoami.controller';
 import { InvoicesController } from './invoices.controller';
 import { OrgTermsController, PricesController } from './prices.controller';
 import { UsageController } from './usage.controller';
+import { ResourcesController } from './resources.controller';
 
 /** The read side: usage, prices, organizations, members and tokens. */
 @Module({})
@@ -42,6 +43,7 @@ export class ApiModule {
         CurrentUsageController,
         WhoamiController,
         CostsController,
+        ResourcesController,
       ],
       providers: [
         { provide: METERING_CONFIG, useValue: config },
