@@ -12,7 +12,7 @@ import {
 import type { Request, Response } from 'express';
 import { unitOf } from '@metering/catalog';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { CostRepository, ResourceRepository, TimeZoneRepository } from '@metering/db';
+import { CostGranularity, CostRepository, CostRow, ResourceRepository, TimeZoneRepository } from '@metering/db';
 import { Dec, OrgId } from '@metering/domain';
 import { badRequest, notFound } from '@metering/service';
 import { ReadEndpoint, Resolved } from './read-endpoint';
@@ -127,7 +127,9 @@ export class ResourcesController {
   @ApiQuery({ name: 'granularity', required: false, enum: ['hour', 'day', 'month'] })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'csv'] })
   @ApiOkResponse({
-    description: '{"resource","region","app","skus","total","rows":[{"start","end","sku","unit","quantity","cost"}]}',
+    description:
+      '{"resource","region","app","last_hour","skus","by_sku":[{"sku","unit","quantity","cost"}],"total",' +
+      '"rows":[{"start","end","sku","unit","quantity","cost","cost_exact"}]}: cost rounded to the cent, cost_exact not',
   })
   @ApiBadRequestResponse({ description: 'problem details naming each bad parameter' })
   @ApiNotFoundResponse({ description: 'the organization never had usage of this resource' })
@@ -185,25 +187,27 @@ export class ResourcesController {
   ): Promise<Rendered> {
     const place = await this.resources.placeOf(org, resource);
     if (!place) throw notFound(`no resource '${resource}' in this organization`);
-    const answer = await this.costs.costs(org, {
-      from: q.from,
-      to: q.to,
-      granularity: q.granularity,
-      tz: q.tz,
-      groupBy: ['sku'],
-      filters: { resource: [resource], region: [], app: [], sku: [] },
-      order: 'time',
-      limit: null,
-    });
-    const rows = answer.rows.map((r) => ({
-      start: r.start,
-      end: r.end,
+    const asked = (granularity: CostGranularity) =>
+      this.costs.costs(org, {
+        from: q.from,
+        to: q.to,
+        granularity,
+        tz: q.tz,
+        groupBy: ['sku'],
+        filters: { resource: [resource], region: [], app: [], sku: [] },
+        order: 'time',
+        limit: null,
+      });
+    const [answer, totals] = await Promise.all([asked(q.granularity), asked('total')]);
+    const line = (r: CostRow) => ({
       sku: r.sku ?? '',
       unit: unitOf(r.sku ?? '') ?? '',
       quantity: r.quantity ?? '0',
       cost: cents(Dec.of(r.amount)),
-    }));
-    if (format === 'csv') return renderCsv(['start', 'end', 'sku', 'unit', 'quantity', 'cost'], rows);
+    });
+    // A machine's hour is often a fraction of a cent: cost_exact keeps what cost rounds away.
+    const rows = answer.rows.map((r) => ({ start: r.start, end: r.end, ...line(r), cost_exact: r.amount }));
+    if (format === 'csv') return renderCsv(['start', 'end', 'sku', 'unit', 'quantity', 'cost', 'cost_exact'], rows);
     return renderJson({
       org,
       resource,
@@ -215,8 +219,9 @@ export class ResourcesController {
       granularity: q.granularity,
       tz: q.tz,
       currency: 'USD',
-      skus: [...new Set(rows.map((r) => r.sku))].sort(),
-      total: cents(Dec.of(answer.total)),
+      skus: totals.rows.map((r) => r.sku ?? '').sort(),
+      by_sku: totals.rows.map(line).sort((a, b) => Dec.of(b.cost).cmp(Dec.of(a.cost)) || (a.sku < b.sku ? -1 : 1)),
+      total: cents(Dec.of(totals.total)),
       rows,
     });
   }

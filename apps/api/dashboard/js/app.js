@@ -6,6 +6,9 @@ import { cents, count, granularityOf, isoDate, isoTime, money, moneyOf, periodRa
 import { addFilter, chips, emptyFilters, filterParams, fromHash, hasFilters, removeFilter, toHash } from './state.js';
 import { clear, drawContinents, drawCostBySku } from './charts.js';
 import { continentsOf, el, renderApps, renderChips, renderRegions, renderResources, setKpi } from './panels.js';
+import { loadMachines } from './machines.js';
+import { showMachine } from './machine-page.js';
+import { loadBilling } from './billing.js';
 
 const $ = (id) => document.getElementById(id);
 let session = api.loadSession();
@@ -58,6 +61,8 @@ function setState(next) {
 function pick(dim, value) {
   setState({ ...state, filters: addFilter(state.filters, dim, value) });
 }
+
+const openMachine = (machine) => setState({ ...state, machine });
 
 function unpick(dim, value) {
   setState({ ...state, filters: dim === null ? emptyFilters() : removeFilter(state.filters, dim, value) });
@@ -132,6 +137,9 @@ const RENDER = {
   apps(a) {
     renderApps($('apps'), a, state.filters, pick);
   },
+  // These two draw themselves (machines.js, billing.js).
+  machines() {},
+  billing() {},
   resources(a) {
     setKpi(
       'kpi-resources',
@@ -161,6 +169,17 @@ async function load() {
   renderToolbar(range, granularity);
   const base = { from: isoTime(range.from), to: isoTime(range.to) };
   const costs = `/v1/orgs/${encodeURIComponent(session.org)}/costs`;
+  document.body.dataset.page = state.machine ? 'machine' : 'overview';
+  if (state.machine) {
+    const shownMachine = await showMachine(session, state.machine, range, granularity, base, signal).then(
+      () => true,
+      (e) => (gen === generation && panelError('the machine', e), false),
+    );
+    if (gen !== generation) return;
+    document.body.dataset.view = toHash(state);
+    document.body.dataset.state = shownMachine ? 'ready' : 'error';
+    return;
+  }
   Object.assign(shown, {
     series: { ...base, granularity, group_by: 'sku', ...filterParams(state.filters, regionsOf) },
     regions: { ...base, granularity: 'total', group_by: 'region', ...filterParams(state.filters, regionsOf, 'region') },
@@ -179,6 +198,8 @@ async function load() {
     ...Object.fromEntries(
       ['series', 'regions', 'apps', 'resources'].map((p) => [p, get(`${costs}?${api.query(shown[p])}`)]),
     ),
+    machines: loadMachines(session, { ...base, ...filterParams(state.filters, regionsOf, 'resource') }, openMachine),
+    billing: loadBilling(session, signal),
   };
   const outcomes = await Promise.allSettled(
     Object.entries(requests).map(([name, request]) =>
@@ -243,6 +264,7 @@ function wire() {
     }
   });
   $('sign-out').addEventListener('click', () => signOut());
+  $('machine-back').addEventListener('click', () => setState({ ...state, machine: null }));
   for (const b of document.querySelectorAll('[data-period]')) {
     b.addEventListener('click', () => {
       if (b.dataset.period !== 'custom') return setState({ ...state, period: { kind: b.dataset.period } });
