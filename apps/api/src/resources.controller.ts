@@ -87,7 +87,8 @@ export class ResourcesController {
       'cursor with the same parameters (limit may change) for the next page; a cursor of another query is 400. ' +
       'The cursor is a position, not an offset: with sort=resource no resource is skipped or repeated while usage ' +
       'is folded between pages; with sort=cost none is repeated while costs only grow, but one whose cost rises ' +
-      "past the cursor's between pages is not shown again on later pages.",
+      "past the cursor's between pages is not shown again on later pages. The list may be up to 5 s behind the " +
+      'projections while a newer one is priced.',
   })
   @ApiParam({ name: 'org' })
   @ApiQuery(WINDOW_QUERY[0]!)
@@ -113,7 +114,12 @@ export class ResourcesController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.list.serve(org, raw, req, res, (query) => this.renderList(org, query));
+    // Not through the answer cache: pages come from the index's memory in a few milliseconds,
+    // and one rendered from a list kept while a newer one is priced must not outlive it.
+    const { query } = await this.list.resolved(req.url, raw);
+    const answer = await this.renderList(org, query);
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.type(answer.contentType).send(answer.body);
   }
 
   @Get(':resource')
