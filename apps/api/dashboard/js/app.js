@@ -137,9 +137,6 @@ const RENDER = {
   apps(a) {
     renderApps($('apps'), a, state.filters, pick);
   },
-  // These two draw themselves (machines.js, billing.js).
-  machines() {},
-  billing() {},
   resources(a) {
     setKpi(
       'kpi-resources',
@@ -198,8 +195,6 @@ async function load() {
     ...Object.fromEntries(
       ['series', 'regions', 'apps', 'resources'].map((p) => [p, get(`${costs}?${api.query(shown[p])}`)]),
     ),
-    machines: loadMachines(session, { ...base, ...filterParams(state.filters, regionsOf, 'resource') }, openMachine),
-    billing: loadBilling(session, signal),
   };
   const outcomes = await Promise.allSettled(
     Object.entries(requests).map(([name, request]) =>
@@ -216,6 +211,12 @@ async function load() {
   // Which view is on screen, for whoever waits for it (the end-to-end test, the benchmark).
   document.body.dataset.view = toHash(state);
   document.body.dataset.state = outcomes.some((o) => o.status === 'rejected') ? 'error' : 'ready';
+  // After the overview: every resource of the view (priced on the server once per view) and the
+  // billing panel draw on their own (their own data-state), never delaying the panels above.
+  loadMachines(session, { ...base, ...filterParams(state.filters, regionsOf, 'resource') }, openMachine).catch(
+    (e) => gen === generation && panelError('the resources', e),
+  );
+  loadBilling(session, signal).catch((e) => gen === generation && panelError('the billing panel', e));
 }
 
 async function downloadCsv(panel) {

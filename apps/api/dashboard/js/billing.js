@@ -71,6 +71,7 @@ export async function loadBilling(session, signal) {
   const panel = $('billing');
   panel.hidden = !mayBill(session);
   if (panel.hidden) return;
+  panel.dataset.state = 'loading';
   const base = `/v1/orgs/${encodeURIComponent(session.org)}`;
   const [invoices, credits] = await Promise.all([
     api.get(session.token, `${base}/invoices`, { signal }),
@@ -79,4 +80,5 @@ export async function loadBilling(session, signal) {
   renderInvoices(session, invoices); // newest first, as the API lists them
   renderCredits(credits);
   renderAlerts($('alerts'));
+  panel.dataset.state = 'ready';
 }
