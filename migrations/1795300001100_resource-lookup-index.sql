@@ -7,4 +7,14 @@
 CREATE INDEX usage_resource_hourly_by_resource ON usage_resource_hourly (org, resource, hour);
 
 -- Down Migration
-DROP INDEX usage_resource_hourly_by_resource;
+-- After a rebuild the live table's copy of the index has the name Postgres gave it there.
+DO $$
+DECLARE idx text;
+BEGIN
+  FOR idx IN SELECT i.indexrelid::regclass::text FROM pg_index i
+              WHERE i.indrelid = 'usage_resource_hourly'::regclass AND NOT i.indisprimary
+                AND pg_get_indexdef(i.indexrelid) LIKE '%(org, resource, hour)%'
+  LOOP
+    EXECUTE 'DROP INDEX ' || idx;
+  END LOOP;
+END $$;
