@@ -152,5 +152,7 @@ describe('the dashboard at 10,000 machines, in headless Chromium', () => {
     expect(await page.getAttribute(picked, 'class')).toContain('picked');
     expect(await page.textContent('#kpi-period')).toBe(await page.textContent(`${picked} .amount`));
     expect(await page.locator('.chip').count()).toBe(3);
+    expect(await machinesCount()).toBe('1 resource, costliest first');
+    expect(await page.getAttribute('#machines-body tr', 'data-resource')).toBe(top);
   });
 });

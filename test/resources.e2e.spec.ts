@@ -168,12 +168,15 @@ describe('machines at scale: the resources endpoints', () => {
     expect(seen.length).toBeGreaterThanOrEqual(MACHINES);
   }, 180_000);
 
-  it('matches any part of an id with match=contains', async () => {
+  it('matches any part of an id with match=contains, and named ids with resource=', async () => {
     const id = machineId(1234);
     const res = await list(`q=${id.slice(3, 7)}&match=contains&limit=50`);
     expect(res.status).toBe(200);
     expect(res.body.resources.map((s: Summary) => s.resource)).toContain(id);
     for (const s of res.body.resources) expect(s.resource).toContain(id.slice(3, 7));
+    const named = await list(`resource=${machineId(2)}&resource=${machineId(1)}&resource=m_none&sort=resource`);
+    expect(named.body.resources.map((s: Summary) => s.resource)).toEqual([machineId(1), machineId(2)].sort());
+    expect(named.body.matched).toBe(2);
   });
 
   it('answers one resource’s hours per SKU with cost, and its days', async () => {

@@ -81,20 +81,26 @@ function isAfter(s: ResourceSummary, p: Position): boolean {
 export type Match = 'prefix' | 'contains';
 
 /**
- * One page: the resources matching `q` after `after` (none: from the start), at most `limit`,
+ * Which resources a query keeps: ids with `q` as a prefix (`match=contains`: anywhere in the
+ * id), and, when `ids` are named, only those.
+ */
+export function matcherOf(q: string, match: Match, ids: readonly string[] = []): (s: ResourceSummary) => boolean {
+  const named = ids.length > 0 ? new Set(ids) : null;
+  const hasQ =
+    q === '' ? () => true : match === 'prefix' ? (id: string) => id.startsWith(q) : (id: string) => id.includes(q);
+  return (s) => hasQ(s.resource) && (named === null || named.has(s.resource));
+}
+
+/**
+ * One page: the resources `matches` keeps after `after` (none: from the start), at most `limit`,
  * and the position after the last one when more follow. The position is a key, not an index,
  * so resources added or re-priced by folds between pages never shift the rest of the pages.
  */
 export function page(
   all: readonly ResourceSummary[],
-  o: { sort: ResourceSort; q: string; match: Match; limit: number; after: Position | null },
+  o: { sort: ResourceSort; matches: (s: ResourceSummary) => boolean; limit: number; after: Position | null },
 ): { resources: ResourceSummary[]; next: Position | null } {
-  const matches =
-    o.q === ''
-      ? () => true
-      : o.match === 'prefix'
-        ? (s: ResourceSummary) => s.resource.startsWith(o.q)
-        : (s: ResourceSummary) => s.resource.includes(o.q);
+  const matches = o.matches;
   let i = 0;
   if (o.after) {
     const after = o.after;

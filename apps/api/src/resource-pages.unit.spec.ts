@@ -1,5 +1,13 @@
 import { Dec } from '@metering/domain';
-import { decodeCursor, encodeCursor, page, queryFingerprint, ResourceSkuRow, summarize } from './resource-pages';
+import {
+  decodeCursor,
+  encodeCursor,
+  matcherOf,
+  page,
+  queryFingerprint,
+  ResourceSkuRow,
+  summarize,
+} from './resource-pages';
 
 const row = (resource: string, sku: string, amount: string, region = 'ord', app = 'web'): ResourceSkuRow => ({
   resource,
@@ -42,14 +50,13 @@ describe('resource summaries and pages', () => {
       );
     const first = page(ids(['m_1', 'm_3', 'm_5', 'm_7']), {
       sort: 'resource',
-      q: '',
-      match: 'prefix',
+      matches: matcherOf('', 'prefix'),
       limit: 2,
       after: null,
     });
     expect(first.resources.map((s) => s.resource)).toEqual(['m_1', 'm_3']);
     const later = ids(['m_0', 'm_1', 'm_3', 'm_4', 'm_5', 'm_7', 'm_8']);
-    const second = page(later, { sort: 'resource', q: '', match: 'prefix', limit: 10, after: first.next });
+    const second = page(later, { sort: 'resource', matches: matcherOf('', 'prefix'), limit: 10, after: first.next });
     expect(second.resources.map((s) => s.resource)).toEqual(['m_4', 'm_5', 'm_7', 'm_8']);
     expect(second.next).toBeNull();
   });
@@ -62,22 +69,20 @@ describe('resource summaries and pages', () => {
       );
     const first = page(at({ m_a: '5', m_b: '4', m_c: '3', m_d: '3' }), {
       sort: 'cost',
-      q: '',
-      match: 'prefix',
+      matches: matcherOf('', 'prefix'),
       limit: 2,
       after: null,
     });
     const second = page(at({ m_a: '5', m_b: '9', m_c: '3', m_d: '3' }), {
       sort: 'cost',
-      q: '',
-      match: 'prefix',
+      matches: matcherOf('', 'prefix'),
       limit: 2,
       after: first.next,
     });
     expect(second.resources.map((s) => s.resource)).toEqual(['m_c', 'm_d']);
   });
 
-  it('given q when paged then only matching ids, by prefix or anywhere in the id', () => {
+  it('given q and named ids when paged then only matching ids, by prefix or anywhere in the id, among those named', () => {
     const all = summarize(
       ['m_ab1', 'm_xab', 'm_ab2', 'v_ab'].map((r) => row(r, 's', '1')),
       'resource',
@@ -85,13 +90,19 @@ describe('resource summaries and pages', () => {
     const names = (match: 'prefix' | 'contains') =>
       page(all, {
         sort: 'resource',
-        q: match === 'prefix' ? 'm_ab' : 'ab',
-        match,
+        matches: matcherOf(match === 'prefix' ? 'm_ab' : 'ab', match),
         limit: 10,
         after: null,
       }).resources.map((s) => s.resource);
     expect(names('prefix')).toEqual(['m_ab1', 'm_ab2']);
     expect(names('contains')).toEqual(['m_ab1', 'm_ab2', 'm_xab', 'v_ab']);
+    const named = page(all, {
+      sort: 'resource',
+      matches: matcherOf('ab', 'contains', ['m_xab', 'm_zz']),
+      limit: 10,
+      after: null,
+    });
+    expect(named.resources.map((s) => s.resource)).toEqual(['m_xab']);
   });
 
   it('given a cursor when decoded for its own query then its position, for another query or tampered a fault at cursor', () => {

@@ -1,7 +1,7 @@
 import type { Granularity } from '@metering/db';
 import type { FaultDetail } from '@metering/service';
 import type { Match, ResourceSort } from './resource-pages';
-import { parseUsageQuery, RawQuery, single, TimeParam, type Format } from './usage-query';
+import { all, parseUsageQuery, RawQuery, single, TimeParam, type Format } from './usage-query';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -17,6 +17,8 @@ export interface ParsedResourceList {
   filters: { region: string[]; app: string[]; sku: string[] };
   q: string;
   match: Match;
+  /** `resource=` (repeatable): only these ids. */
+  resources: string[];
   sort: ResourceSort;
   limit: number;
   cursor: string | null;
@@ -37,7 +39,8 @@ const pick = (q: RawQuery, names: readonly string[]): RawQuery =>
 
 /**
  * GET /v1/orgs/{org}/resources: the window and filters as usage reads them (from, to, tz,
- * region, app, sku), then q (a prefix of the id; `match=contains` for any part of it), sort
+ * region, app, sku), then q (a prefix of the id; `match=contains` for any part of it), resource
+ * (repeatable: only those ids), sort
  * (cost, the default, or resource), limit (1..1000, default 100) and cursor. Every fault named.
  */
 export function parseResourceList(raw: RawQuery): Parsed<ParsedResourceList> {
@@ -70,6 +73,7 @@ export function parseResourceList(raw: RawQuery): Parsed<ParsedResourceList> {
       filters,
       q,
       match: match as Match,
+      resources: [...new Set(all(raw, 'resource'))].sort(),
       sort: sort as ResourceSort,
       limit,
       cursor: cursor === '' ? null : cursor,

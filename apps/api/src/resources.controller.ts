@@ -18,7 +18,7 @@ import { badRequest, notFound } from '@metering/service';
 import { ReadEndpoint, Resolved } from './read-endpoint';
 import { iso, renderCsv, renderJson } from './render';
 import { ResourceIndex } from './resource-index';
-import { decodeCursor, encodeCursor, page, queryFingerprint, ResourceSummary } from './resource-pages';
+import { decodeCursor, encodeCursor, matcherOf, page, queryFingerprint, ResourceSummary } from './resource-pages';
 import {
   DEFAULT_LIMIT,
   MAX_LIMIT,
@@ -96,6 +96,7 @@ export class ResourcesController {
   @ApiQuery(WINDOW_QUERY[2]!)
   @ApiQuery({ name: 'q', required: false, description: 'a prefix of the resource id' })
   @ApiQuery({ name: 'match', required: false, enum: ['prefix', 'contains'], description: 'how q matches (prefix)' })
+  @ApiQuery({ name: 'resource', required: false, isArray: true, type: String, description: 'only these ids' })
   @ApiQuery({ name: 'region', required: false, isArray: true, type: String })
   @ApiQuery({ name: 'app', required: false, isArray: true, type: String })
   @ApiQuery({ name: 'sku', required: false, isArray: true, type: String })
@@ -158,6 +159,7 @@ export class ResourcesController {
       q.to.toISOString(),
       q.filters,
       q.q,
+      q.resources,
       q.match,
       q.sort,
     ]);
@@ -168,11 +170,9 @@ export class ResourcesController {
       after = decoded.position;
     }
     const all = await this.index.summaries(org, { from: q.from, to: q.to, filters: q.filters }, q.sort);
-    const found = page(all, { sort: q.sort, q: q.q, match: q.match, limit: q.limit, after });
-    const matched =
-      q.q === ''
-        ? all.length
-        : all.filter((s) => (q.match === 'prefix' ? s.resource.startsWith(q.q) : s.resource.includes(q.q))).length;
+    const matches = matcherOf(q.q, q.match, q.resources);
+    const found = page(all, { sort: q.sort, matches, limit: q.limit, after });
+    const matched = q.q === '' && q.resources.length === 0 ? all.length : all.filter(matches).length;
     return renderJson({
       org,
       from: iso(q.from),

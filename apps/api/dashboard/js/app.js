@@ -213,7 +213,7 @@ async function load() {
   document.body.dataset.state = outcomes.some((o) => o.status === 'rejected') ? 'error' : 'ready';
   // After the overview: every resource of the view (priced on the server once per view) and the
   // billing panel draw on their own (their own data-state), never delaying the panels above.
-  loadMachines(session, { ...base, ...filterParams(state.filters, regionsOf, 'resource') }, openMachine).catch(
+  loadMachines(session, { ...base, ...filterParams(state.filters, regionsOf) }, openMachine).catch(
     (e) => gen === generation && panelError('the resources', e),
   );
   loadBilling(session, signal).catch((e) => gen === generation && panelError('the billing panel', e));

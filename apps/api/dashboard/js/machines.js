@@ -55,7 +55,7 @@ function render(answer, q, ms) {
   else body.replaceChildren(...shown.map(row));
   $('machines-count').textContent = q
     ? `${count(answer.matched)} matching “${q}”`
-    : `${count(answer.matched)} resources, costliest first`;
+    : `${count(answer.matched)} resource${answer.matched === 1 ? '' : 's'}, costliest first`;
   $('machines-more').hidden = next === null;
   const panel = $('machines');
   panel.dataset.q = q;
@@ -94,7 +94,7 @@ function wire() {
   $('machines-more').addEventListener('click', () => search($('machine-search').value.trim(), next).catch(fail));
 }
 
-/** Loads the panel for a view: `params` are the window and the filters of every panel (no resource). */
+/** Loads the panel for a view: `params` are the window and the filters of every panel. */
 export function loadMachines(session, params, onOpen) {
   ctx = { token: session.token, org: session.org, params, onOpen };
   wire();
