@@ -81,6 +81,14 @@ describe('the dashboard at 10,000 machines, in headless Chromium', () => {
     await page.waitForSelector('#billing[data-state="ready"]');
     expect(await page.locator('#invoices-body tr[data-number]').count()).toBe(1);
     expect((await page.textContent('#credit-balance'))?.trim()).toBe('$500.00');
+    // The printable invoice, fetched with the token (a plain link would carry none).
+    const [printable] = await Promise.all([
+      browser.context.waitForEvent('page'),
+      page.click('#invoices-body tr[data-number] button'),
+    ]);
+    await printable.waitForLoadState();
+    expect(await printable.textContent('body')).toContain('INV-000001');
+    await printable.close();
     expect(await page.textContent('#alerts')).toContain('alerts');
     await page.click('#machines-more');
     await page.locator('#machines-body tr').nth(99).waitFor();
