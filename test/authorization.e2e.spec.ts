@@ -78,6 +78,8 @@ const ROUTES: Route[] = [
     path: `/v1/orgs/acme/costs?${q}&group_by=resource&order=amount&limit=20`,
     expect: ORG('viewer', 200),
   },
+  { service: 'api', method: 'GET', path: `/v1/orgs/acme/resources?${q}`, expect: ORG('viewer', 200) },
+  { service: 'api', method: 'GET', path: `/v1/orgs/acme/resources/m_nope?${q}`, expect: ORG('viewer', 404) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/invoices', expect: ORG('billing', 200) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/invoices/INV-000001', expect: ORG('billing', 404) },
   { service: 'api', method: 'GET', path: '/v1/orgs/acme/credit-notes', expect: ORG('billing', 200) },
@@ -183,6 +185,7 @@ describe('authorization matrix: every endpoint × every kind of caller', () => {
       r.path
         .split('?')[0]!
         .replace('/acme', '/{org}')
+        .replace(/\/m_nope$/, '/{resource}')
         .replace(
           /\/(h_nope|INV-000001|CN-000001|tok_nope|nobody@acme.test)$/,
           (m) =>

@@ -19,6 +19,7 @@ import { WhoamiController } from './whoami.controller';
 import { InvoicesController } from './invoices.controller';
 import { OrgTermsController, PricesController } from './prices.controller';
 import { UsageController } from './usage.controller';
+import { ResourcesController } from './resources.controller';
 
 /** The read side: usage, prices, organizations, members and tokens. */
 @Module({})
@@ -44,6 +45,7 @@ export class ApiModule {
         WhoamiController,
         CostsController,
         AlertsController,
+        ResourcesController,
       ],
       providers: [
         { provide: METERING_CONFIG, useValue: config },

@@ -53,7 +53,21 @@ export class ReadEndpoint<P extends ParsedRead> {
     res: Response,
     render: (query: Resolved<P>, format: Format) => Promise<Rendered>,
   ): Promise<void> {
-    const parsed = this.parsedOnce(req.url, raw);
+    const { query, format } = await this.resolved(req.url, raw);
+    const filename = format === 'csv' ? `${this.name}-${org}.csv` : null;
+    await this.answers.serve(
+      req,
+      res,
+      { org, from: query.from, to: query.to },
+      JSON.stringify([org, format, query]),
+      () => render(query, format),
+      filename,
+    );
+  }
+
+  /** The query of a request, parsed, its times resolved and its span checked; a 400 naming each fault. */
+  async resolved(url: string, raw: RawQuery): Promise<{ query: Resolved<P>; format: Format }> {
+    const parsed = this.parsedOnce(url, raw);
     if (!parsed.ok) throw invalid(parsed.faults);
     const { from: fromParam, to: toParam, format, ...rest } = parsed.query;
     const tz = parsed.query.tz;
@@ -65,16 +79,7 @@ export class ReadEndpoint<P extends ParsedRead> {
     if (span <= 0) throw invalid([{ path: 'to', message: 'must be after from' }]);
     if (span > MAX_SPAN_DAYS * 86_400_000)
       throw invalid([{ path: 'to', message: `at most ${MAX_SPAN_DAYS} days after from` }]);
-    const query = { ...rest, from, to } as Resolved<P>;
-    const filename = format === 'csv' ? `${this.name}-${org}.csv` : null;
-    await this.answers.serve(
-      req,
-      res,
-      { org, from, to },
-      JSON.stringify([org, format, query]),
-      () => render(query, format),
-      filename,
-    );
+    return { query: { ...rest, from, to } as Resolved<P>, format };
   }
 
   private parsedOnce(url: string, raw: RawQuery): Parsed<P> {

@@ -24,6 +24,7 @@ import { TimeZoneRepository } from './time-zone.repository';
 import { TermsRepository } from './terms.repository';
 import { UsageRepository } from './usage.repository';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { ResourceRepository } from './resource.repository';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -72,6 +73,7 @@ export class DbModule {
       CommercialTermsRepository,
       AlertRepository,
       WebhookDeliveryRepository,
+      ResourceRepository,
     ];
     return {
       module: DbModule,
@@ -92,6 +94,7 @@ export class DbModule {
         CommercialTermsRepository,
         AlertRepository,
         WebhookDeliveryRepository,
+        ResourceRepository,
       ],
     };
   }

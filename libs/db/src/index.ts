@@ -19,3 +19,4 @@ export * from './terms.repository';
 export * from './commercial-terms.repository';
 export * from './alert.repository';
 export * from './webhook-delivery.repository';
+export * from './resource.repository';

@@ -7,6 +7,9 @@ import { addFilter, chips, emptyFilters, filterParams, fromHash, hasFilters, rem
 import { clear, drawContinents, drawCostBySku } from './charts.js';
 import { renderAlerts } from './alerts.js';
 import { continentsOf, el, renderApps, renderChips, renderRegions, renderResources, setKpi } from './panels.js';
+import { loadMachines } from './machines.js';
+import { showMachine } from './machine-page.js';
+import { loadBilling } from './billing.js';
 
 const $ = (id) => document.getElementById(id);
 let session = api.loadSession();
@@ -59,6 +62,8 @@ function setState(next) {
 function pick(dim, value) {
   setState({ ...state, filters: addFilter(state.filters, dim, value) });
 }
+
+const openMachine = (machine) => setState({ ...state, machine });
 
 function unpick(dim, value) {
   setState({ ...state, filters: dim === null ? emptyFilters() : removeFilter(state.filters, dim, value) });
@@ -162,6 +167,17 @@ async function load() {
   renderToolbar(range, granularity);
   const base = { from: isoTime(range.from), to: isoTime(range.to) };
   const costs = `/v1/orgs/${encodeURIComponent(session.org)}/costs`;
+  document.body.dataset.page = state.machine ? 'machine' : 'overview';
+  if (state.machine) {
+    const shownMachine = await showMachine(session, state.machine, range, granularity, base, signal).then(
+      () => true,
+      (e) => (gen === generation && panelError('the machine', e), false),
+    );
+    if (gen !== generation) return;
+    document.body.dataset.view = toHash(state);
+    document.body.dataset.state = shownMachine ? 'ready' : 'error';
+    return;
+  }
   Object.assign(shown, {
     series: { ...base, granularity, group_by: 'sku', ...filterParams(state.filters, regionsOf) },
     regions: { ...base, granularity: 'total', group_by: 'region', ...filterParams(state.filters, regionsOf, 'region') },
@@ -196,6 +212,12 @@ async function load() {
   // Which view is on screen, for whoever waits for it (the end-to-end test, the benchmark).
   document.body.dataset.view = toHash(state);
   document.body.dataset.state = outcomes.some((o) => o.status === 'rejected') ? 'error' : 'ready';
+  // After the overview: every resource of the view (priced on the server once per view) and the
+  // billing panel draw on their own (their own data-state), never delaying the panels above.
+  loadMachines(session, { ...base, ...filterParams(state.filters, regionsOf) }, openMachine).catch(
+    (e) => gen === generation && panelError('the resources', e),
+  );
+  loadBilling(session, signal).catch((e) => gen === generation && panelError('the billing panel', e));
 }
 
 async function downloadCsv(panel) {
@@ -244,6 +266,7 @@ function wire() {
     }
   });
   $('sign-out').addEventListener('click', () => signOut());
+  $('machine-back').addEventListener('click', () => setState({ ...state, machine: null }));
   for (const b of document.querySelectorAll('[data-period]')) {
     b.addEventListener('click', () => {
       if (b.dataset.period !== 'custom') return setState({ ...state, period: { kind: b.dataset.period } });

@@ -19,7 +19,9 @@ export function fromHash(hash) {
   const filters = emptyFilters();
   filters.continent = q.get('continent') || null;
   for (const dim of ['region', 'app', 'resource']) filters[dim] = [...new Set(q.getAll(dim))];
-  return { period, filters };
+  // One machine's page instead of the overview (machine-page.js).
+  const machine = q.get('machine') || null;
+  return { period, filters, machine };
 }
 
 export function toHash(state) {
@@ -32,6 +34,7 @@ export function toHash(state) {
   }
   if (state.filters.continent) q.set('continent', state.filters.continent);
   for (const dim of ['region', 'app', 'resource']) for (const v of state.filters[dim]) q.append(dim, v);
+  if (state.machine) q.set('machine', state.machine);
   return `#${q.toString()}`;
 }
 
