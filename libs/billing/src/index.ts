@@ -8,3 +8,4 @@ export * from './close-decision';
 export * from './void-decision';
 export * from './terms';
 export * from './reconcile';
+export * from './corrections/correction';

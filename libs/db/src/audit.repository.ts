@@ -14,7 +14,9 @@ export type AuditAction =
   | 'price.set'
   | 'price.remove'
   | 'commitment.set'
-  | 'credit.grant';
+  | 'credit.grant'
+  | 'correction.request'
+  | 'labels.set';
 
 export interface AuditEntry {
   org: string | null;

@@ -22,6 +22,7 @@ import { schemaAlteringRole, schemaAlteringRoleWarning } from './roles';
 import { TimeZoneRepository } from './time-zone.repository';
 import { TermsRepository } from './terms.repository';
 import { UsageRepository } from './usage.repository';
+import { CorrectionsRepository } from './corrections.repository';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -68,6 +69,7 @@ export class DbModule {
       TimeZoneRepository,
       TermsRepository,
       CommercialTermsRepository,
+      CorrectionsRepository,
     ];
     return {
       module: DbModule,
@@ -86,6 +88,7 @@ export class DbModule {
         TimeZoneRepository,
         TermsRepository,
         CommercialTermsRepository,
+        CorrectionsRepository,
       ],
     };
   }

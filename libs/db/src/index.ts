@@ -17,3 +17,5 @@ export * from './db.module';
 export * from './scratch-database';
 export * from './terms.repository';
 export * from './commercial-terms.repository';
+export * from './corrections.repository';
+export * from './correction-fold';
