@@ -17,6 +17,7 @@ import { CurrentUsageController } from './current-usage.controller';
 import { WhoamiController } from './whoami.controller';
 import { InvoicesController } from './invoices.controller';
 import { OrgTermsController, PricesController } from './prices.controller';
+import { LabelsController } from './labels.controller';
 import { UsageController } from './usage.controller';
 
 /** The read side: usage, prices, organizations, members and tokens. */
@@ -35,6 +36,7 @@ export class ApiModule {
         OrganizationsController,
         MembersController,
         UsageController,
+        LabelsController,
         PricesController,
         OrgTermsController,
         InvoicesController,

@@ -9,3 +9,4 @@ export * from './void-decision';
 export * from './terms';
 export * from './reconcile';
 export * from './corrections/correction';
+export * from './labels/labels';

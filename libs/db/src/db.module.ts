@@ -23,6 +23,7 @@ import { TimeZoneRepository } from './time-zone.repository';
 import { TermsRepository } from './terms.repository';
 import { UsageRepository } from './usage.repository';
 import { CorrectionsRepository } from './corrections.repository';
+import { LabelsRepository } from './labels.repository';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -70,6 +71,7 @@ export class DbModule {
       TermsRepository,
       CommercialTermsRepository,
       CorrectionsRepository,
+      LabelsRepository,
     ];
     return {
       module: DbModule,
@@ -89,6 +91,7 @@ export class DbModule {
         TermsRepository,
         CommercialTermsRepository,
         CorrectionsRepository,
+        LabelsRepository,
       ],
     };
   }

@@ -19,3 +19,5 @@ export * from './terms.repository';
 export * from './commercial-terms.repository';
 export * from './corrections.repository';
 export * from './correction-fold';
+export * from './label-sql';
+export * from './labels.repository';
