@@ -31,7 +31,7 @@ export function labelSql(
     return `coalesce(l.labels ->> '${key}', '')`;
   };
   return {
-    join: `LEFT JOIN app_labels l ON l.org = ${org} AND l.app = ${app}`,
+    join: usesLabels(q) ? `LEFT JOIN app_labels l ON l.org = ${org} AND l.app = ${app}` : '',
     columns: q.labels.map((k) => `${value(k)} AS "${labelColumn(k)}"`),
     names: q.labels.map((k) => `"${labelColumn(k)}"`),
     where: Object.entries(q.labelFilters).map(([k, values]) => `${value(k)} = ANY(${param(values, 'text[]')})`),

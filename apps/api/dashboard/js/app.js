@@ -6,6 +6,7 @@ import { cents, count, granularityOf, isoDate, isoTime, money, moneyOf, periodRa
 import { addFilter, chips, emptyFilters, filterParams, fromHash, hasFilters, removeFilter, toHash } from './state.js';
 import { clear, drawContinents, drawCostBySku } from './charts.js';
 import { continentsOf, el, renderApps, renderChips, renderRegions, renderResources, setKpi } from './panels.js';
+import { renderTeams, teamsQuery } from './teams.js';
 
 const $ = (id) => document.getElementById(id);
 let session = api.loadSession();
@@ -100,6 +101,7 @@ function termsNotes(lines = []) {
 }
 
 const RENDER = {
+  teams: (a) => renderTeams($('teams'), a),
   current(a) {
     const notes = termsNotes(a.lines);
     setKpi(
@@ -165,6 +167,7 @@ async function load() {
     series: { ...base, granularity, group_by: 'sku', ...filterParams(state.filters, regionsOf) },
     regions: { ...base, granularity: 'total', group_by: 'region', ...filterParams(state.filters, regionsOf, 'region') },
     apps: { ...base, granularity: 'total', group_by: 'app', ...filterParams(state.filters, regionsOf, 'app') },
+    teams: teamsQuery(base, filterParams(state.filters, regionsOf)),
     resources: {
       ...base,
       granularity: 'total',
@@ -177,7 +180,7 @@ async function load() {
   const requests = {
     current: get(`/v1/orgs/${encodeURIComponent(session.org)}/usage/current`),
     ...Object.fromEntries(
-      ['series', 'regions', 'apps', 'resources'].map((p) => [p, get(`${costs}?${api.query(shown[p])}`)]),
+      ['series', 'regions', 'apps', 'teams', 'resources'].map((p) => [p, get(`${costs}?${api.query(shown[p])}`)]),
     ),
   };
   const outcomes = await Promise.allSettled(
