@@ -106,6 +106,10 @@ describe('corrections, end to end', () => {
       { path: 'org', message: expect.any(String) },
     ]);
     expect((await correct(correction('c-viewer', thisMonth, '-1'), viewer)).status).toBe(403);
+    const future = new Date(now + 3_600_000).toISOString();
+    expect((await correct(correction('c-future', future, '1'))).body.errors).toEqual([
+      { path: 'time', message: expect.stringContaining('future') },
+    ]);
   });
 
   it('changes the open month once per id, however often it is sent, and audits it', async () => {
@@ -146,6 +150,8 @@ describe('corrections, end to end', () => {
     expect([a.status, b.status]).toEqual([202, 202]);
     const s = await decided(['c-race-a', 'c-race-b']);
     expect([s['c-race-a'], s['c-race-b']].sort()).toEqual(['applied', 'refused']);
+    const metrics = await call(`${svc.aggregator}/metrics`);
+    expect(metrics.body).toMatch(/aggregator_corrections_total\{[^}]*outcome="refused"[^}]*\} 1\n/);
     await foldedToEnd(topics.kafka, topics.usage, db.pool, config.consumerGroup);
     expect(await hourOfMonth(thisMonth)).toBe('1000');
   });

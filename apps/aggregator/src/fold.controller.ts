@@ -53,6 +53,10 @@ export class FoldController {
       return { done: false, seekTo: outcome.nextOffset };
     }
     this.metrics.batchApplied(outcome.fresh, outcome.duplicates);
+    if (outcome.corrections) {
+      this.metrics.corrections.inc({ outcome: 'applied' }, outcome.corrections.applied);
+      this.metrics.corrections.inc({ outcome: 'refused' }, outcome.corrections.refused);
+    }
     this.metrics.partitionAt(pos.partition, outcome.nextOffset, highWatermark);
     return { done: true };
   }

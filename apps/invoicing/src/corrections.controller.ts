@@ -7,6 +7,8 @@ import { encodeCorrection, USAGE_EVENT_SCHEMA_V2 } from '@metering/kafka';
 import { badRequest, METERING_CONFIG, MeteringConfig, ProblemException } from '@metering/service';
 import { OutboxRelay } from './outbox.relay';
 
+const FUTURE_MS = 5 * 60_000;
+
 /**
  * Corrections of usage (CONTRACT.md, "Corrections"), operator only. A correction is recorded
  * with its audit entry and its message in one transaction, and goes to usage.events.v1
@@ -27,6 +29,11 @@ export class CorrectionsController {
     const checked = validateCorrection(body);
     if (!checked.ok) throw badRequest('invalid correction', checked.faults);
     const c = checked.value;
+    // Like usage (CONTRACT.md, "Ingest"): nothing from more than 5 minutes ahead.
+    if (c.time > Date.now() + FUTURE_MS)
+      throw badRequest('invalid correction', [
+        { path: 'time', message: 'may not be more than 5 minutes in the future' },
+      ]);
     const message = {
       topic: this.config.topics.usage,
       key: c.org,
