@@ -10,6 +10,7 @@ import { percentile } from './harness';
 import { cpuSeconds } from './ingest-load';
 import {
   addOpenMonth,
+  APPS,
   buildReadFleet,
   CONTRACT_TIERS,
   CREDIT_GRANT,
@@ -150,6 +151,8 @@ export function readBenchmark(): Benchmark {
   const costsUrl = `${api}/v1/orgs/${READ_ORG}/costs?${range}&granularity=hour&group_by=region,sku`;
   const usageUrl = `${api}/v1/orgs/${READ_ORG}/usage?${range}&granularity=hour&group_by=region,sku`;
   const currentUrl = `${api}/v1/orgs/${READ_ORG}/usage/current`;
+  // Cost allocation: the same month by region, SKU and the apps' team label (joined at read time).
+  const labelUrl = `${costsUrl},label:team`;
   let url = '';
   let server: ChildProcess | undefined;
   let browser: Browser | undefined;
@@ -191,7 +194,8 @@ export function readBenchmark(): Benchmark {
         `(4 sizes) and ${VOLUMES.toLocaleString('en-US')} volumes over 6 regions on 6 continents and 3 apps, every hour (a quarter of the machines off at night): ` +
         `${built.resourceRows.toLocaleString('en-US')} per-resource rows, ${built.hourlyRows.toLocaleString('en-US')} hourly rows (built in ${Math.round(built.seconds)} s). ` +
         `The API runs as its own process (built, as deployed). Each run: ${CLIENTS} clients (each its own member token, gzip accepted) ask for the month by region and SKU at hourly ` +
-        `granularity (22,320 rows): costs for ${PHASE_SECONDS} s, each client asking again as soon as answered, then usage the same way (its first answer after the last run's fold timed on its own); then costs again for ` +
+        `granularity (22,320 rows): costs for ${PHASE_SECONDS} s, each client asking again as soon as answered, then usage the same way (its first answer after the last run's fold timed on its own), ` +
+        `then costs by region, SKU and label:team the same way (the 3 apps labelled with 2 teams; the first answer timed on its own); then costs again for ` +
         `${PHASE_SECONDS} s while a late event of that month is folded every second (a minute of one machine added to its per-resource, hourly and monthly ` +
         'rows in one statement, as the aggregator does: every cached answer about the month is stale); one costs request just after such a fold (nothing ' +
         'cached); and the dashboard opened in headless Chromium on ' +
@@ -221,6 +225,12 @@ export function readBenchmark(): Benchmark {
         text: `p99 of a month's usage by region and SKU, hourly, under ${CLIENTS} clients at most 50 ms`,
       },
       { figure: 'first render', op: '<=', value: 1000, text: 'dashboard first render at most 1 s' },
+      {
+        figure: 'costs by label p99',
+        op: '<=',
+        value: 50,
+        text: `p99 of a month's costs by region, SKU and label:team, hourly, under ${CLIENTS} clients at most 50 ms`,
+      },
       {
         figure: 'usage/current p99',
         op: '<=',
@@ -257,6 +267,14 @@ export function readBenchmark(): Benchmark {
         tokens.push((await benchCall(`${api}/v1/orgs/${READ_ORG}/tokens`, OPERATOR, { email, name: 'bench' })).token);
       }
       await checkCurrent(currentUrl, tokens[0]!);
+      for (const [i, app] of APPS.entries()) {
+        const res = await fetch(`${api}/v1/orgs/${READ_ORG}/apps/${app}/labels`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ team: `team-${i % 2}` }),
+        });
+        if (res.status !== 200) throw new Error(`labelling ${app}: ${res.status} ${await res.text()}`);
+      }
       browser = await launchChromium();
     },
     async run(): Promise<Figure[]> {
@@ -267,6 +285,8 @@ export function readBenchmark(): Benchmark {
       // The same for usage: the first answer computed (timed on its own), then 16 clients.
       const usageFirst = (await hammer(usageUrl, tokens.slice(0, 1), 1))[0]!;
       const usage = await hammer(usageUrl, tokens, Infinity, PHASE_SECONDS);
+      const labelFirst = (await hammer(labelUrl, tokens.slice(0, 1), 1))[0]!;
+      const byLabel = await hammer(labelUrl, tokens, Infinity, PHASE_SECONDS);
       // What one answer costs the machine: the API process's CPU, and that of the Postgres
       // backends serving its pool (a backend that came up during the phase counts whole).
       const [apiBefore, pgBefore] = [cpuSeconds(server!.pid!), await backendCpu(url, DB)];
@@ -296,6 +316,8 @@ export function readBenchmark(): Benchmark {
         ms('usage p50', percentile(usage, 50)),
         ms('usage p99', percentile(usage, 99)),
         ms('usage, first after a fold', usageFirst),
+        ms('costs by label p99', percentile(byLabel, 99)),
+        ms('costs by label, first after a fold', labelFirst),
         ms('first render', cached),
         ms('first render after a fold', afterFold),
         ms('usage/current p50', percentile(current, 50)),

@@ -67,7 +67,12 @@ describe('rebuilding the projections from offset 0 while the live aggregator run
       const report = await rebuild(config);
       flowing = false;
       await flow;
-      expect(report.differences).toEqual({ usage_hourly: 0, usage_resource_hourly: 0, usage_monthly: 0 });
+      expect(report.differences).toEqual({
+        usage_hourly: 0,
+        usage_resource_hourly: 0,
+        usage_monthly: 0,
+        correction_outcomes: 0,
+      });
       expect(report.events).toBeGreaterThan(0);
       expect(await oid()).not.toBe(before); // the rebuilt table is the one in place now
       expect(await grants()).toEqual(grantsBefore);

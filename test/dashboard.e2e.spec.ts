@@ -188,6 +188,27 @@ describe('the dashboard, in headless Chromium', () => {
     expect(download.suggestedFilename()).toMatch(/^acme-costs-series-.*\.csv$/);
   });
 
+  it('shows cost by team, from the apps’ team labels, as the API answers it', async () => {
+    const apps = (await call(`${svc.api}/v1/orgs/acme/apps`, { token: viewer.token })).body as { app: string }[];
+    expect(apps.length).toBeGreaterThan(1);
+    const [first, ...rest] = apps.map((a) => a.app);
+    for (const [app, team] of [
+      [first, 'payments'],
+      [rest[0], 'search'],
+    ])
+      expect(
+        (await call(`${svc.api}/v1/orgs/acme/apps/${app}/labels`, { method: 'PUT', token: op, body: { team } })).status,
+      ).toBe(200);
+    await page.reload();
+    await shown('#period=last-7-days');
+    const teams = await apiAnswer(costsUrl('label:team'));
+    expect(teams.rows.map((r) => r['label:team']).sort()).toEqual(
+      rest.length > 1 ? ['', 'payments', 'search'] : ['payments', 'search'],
+    );
+    for (const row of teams.rows)
+      expect(await text(`[data-team="${row['label:team']}"] .amount`)).toBe(dollars(row['amount']!));
+  });
+
   it('goes back to sign-in, saying why, when the token is revoked', async () => {
     expect((await call(`${svc.api}/v1/orgs/acme/tokens/${viewer.id}`, { method: 'DELETE', token: op })).status).toBe(
       204,

@@ -10,6 +10,7 @@ export class AggregatorMetrics {
   readonly folded: Counter;
   readonly duplicates: Counter;
   readonly poison: Counter;
+  readonly corrections: Counter;
   readonly commitSeconds: Histogram;
   private readonly lag: Gauge<'partition'>;
   /** (time, folded so far) per batch over the last window, for the per-second rate. */
@@ -30,6 +31,12 @@ export class AggregatorMetrics {
     this.poison = new Counter({
       name: 'aggregator_events_dead_lettered_total',
       help: 'Records sent to the dead-letter topic',
+      registers: [registry],
+    });
+    this.corrections = new Counter({
+      name: 'aggregator_corrections_total',
+      help: 'Corrections folded, by outcome (applied, or refused: it would have taken its hour below zero)',
+      labelNames: ['outcome'],
       registers: [registry],
     });
     this.commitSeconds = new Histogram({

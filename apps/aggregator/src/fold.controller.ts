@@ -25,11 +25,12 @@ export class FoldController {
   /** Decodes the batch now; returns the step that applies it (see ApplyStep). */
   @EventPattern(KAFKA_BATCH)
   async onBatch(@Payload() batch: KafkaBatch): Promise<ApplyStep> {
-    const { columns, offsets, poison } = decodeBatch(batch.records, this.decoder);
+    const { columns, corrections, offsets, poison } = decodeBatch(batch.records, this.decoder);
     // Only what the step needs, so that the records themselves can go now.
     const pos = { group: this.config.consumerGroup, topic: batch.topic, partition: batch.partition };
     const { firstOffset, nextOffset, highWatermark } = batch;
-    return () => this.apply(pos, { offsets, keys: columns, firstOffset, nextOffset }, columns, poison, highWatermark);
+    return () =>
+      this.apply(pos, { offsets, keys: columns, firstOffset, nextOffset, corrections }, columns, poison, highWatermark);
   }
 
   private async apply(
@@ -57,6 +58,10 @@ export class FoldController {
     }
     this.metrics.batchApplied(outcome.fresh, outcome.duplicates);
     if (folded && outcome.fresh > 0) this.alerts.changed(folded.hourly);
+    if (outcome.corrections) {
+      this.metrics.corrections.inc({ outcome: 'applied' }, outcome.corrections.applied);
+      this.metrics.corrections.inc({ outcome: 'refused' }, outcome.corrections.refused);
+    }
     this.metrics.partitionAt(pos.partition, outcome.nextOffset, highWatermark);
     return { done: true };
   }

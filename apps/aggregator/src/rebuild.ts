@@ -43,10 +43,10 @@ export async function rebuild(config: MeteringConfig, log = new Logger('rebuild'
     topic: live.topic,
     groupId: kafkaGroup,
     apply: async ({ partition, firstOffset, nextOffset, messages }) => {
-      const { columns, offsets } = decodeBatch(messageRecords(messages), decoder);
+      const { columns, corrections, offsets } = decodeBatch(messageRecords(messages), decoder);
       const outcome = await store.applyBatch(
         { group: rebuildGroup, topic: live.topic, partition },
-        { offsets, keys: columns, firstOffset, nextOffset },
+        { offsets, keys: columns, firstOffset, nextOffset, corrections },
         (fresh) => foldColumns(columns, fresh),
       );
       return outcome.status === 'gap' ? { done: false, seekTo: outcome.nextOffset } : { done: true };

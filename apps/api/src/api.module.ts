@@ -18,6 +18,7 @@ import { CurrentUsageController } from './current-usage.controller';
 import { WhoamiController } from './whoami.controller';
 import { InvoicesController } from './invoices.controller';
 import { OrgTermsController, PricesController } from './prices.controller';
+import { LabelsController } from './labels.controller';
 import { UsageController } from './usage.controller';
 import { ResourcesController } from './resources.controller';
 
@@ -37,6 +38,7 @@ export class ApiModule {
         OrganizationsController,
         MembersController,
         UsageController,
+        LabelsController,
         PricesController,
         OrgTermsController,
         InvoicesController,

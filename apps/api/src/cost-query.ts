@@ -1,7 +1,7 @@
 import type { CostKey, CostQuery } from '@metering/db';
 import { COST_KEYS } from '@metering/db';
 import type { FaultDetail } from '@metering/service';
-import { all, Format, parseUsageQuery, RawQuery, single, TimeParam } from './usage-query';
+import { all, Format, labelGroup, parseUsageQuery, RawQuery, single, TimeParam } from './usage-query';
 
 export const MAX_LIMIT = 1000;
 
@@ -26,8 +26,10 @@ export function parseCostQuery(
   if (!usage.ok) faults.push(...usage.faults);
 
   const groupBy: CostKey[] = [];
+  const labels = { labels: [] as string[], labelFilters: usage.ok ? (usage.query.labelQuery?.labelFilters ?? {}) : {} };
   for (const key of all(q, 'group_by')) {
-    if (!COST_KEYS.includes(key as CostKey))
+    if (key.startsWith('label:')) labelGroup(key, labels, faults);
+    else if (!COST_KEYS.includes(key as CostKey))
       faults.push({ path: 'group_by', message: `'${key}' is not one of ${COST_KEYS.join(', ')}` });
     else if (!groupBy.includes(key as CostKey)) groupBy.push(key as CostKey);
   }
@@ -54,6 +56,7 @@ export function parseCostQuery(
       filters: { ...filters, resource: all(q, 'resource') },
       order: order as 'time' | 'amount',
       limit,
+      ...(labels.labels.length > 0 || Object.keys(labels.labelFilters).length > 0 ? { labelQuery: labels } : {}),
     },
   };
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { unitOf } from '@metering/catalog';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { CostAnswer, CostQuery, CostRepository, TimeZoneRepository } from '@metering/db';
+import { CostAnswer, CostQuery, CostRepository, CostRow, labelColumn, TimeZoneRepository } from '@metering/db';
 import { ParsedCostQuery, parseCostQuery } from './cost-query';
 import { ReadEndpoint } from './read-endpoint';
 import { iso, renderCsv, renderJson } from './render';
@@ -13,9 +13,10 @@ import { Dec, OrgId } from '@metering/domain';
 /** The answer as the wire carries it: amounts rounded half-to-even to cents, per row and in total. */
 export function renderCosts(org: OrgId, q: CostQuery, answer: CostAnswer, format: Format): Rendered {
   const withSku = q.groupBy.includes('sku');
+  const keys = [...q.groupBy, ...(q.labelQuery?.labels ?? []).map(labelColumn)];
   const rows = answer.rows.map((r) => {
     const out: Record<string, string> = { start: r.start, end: r.end };
-    for (const k of q.groupBy) out[k] = r[k] ?? '';
+    for (const k of keys) out[k] = r[k as keyof CostRow] ?? '';
     if (withSku) {
       out['unit'] = unitOf(r.sku ?? '') ?? '';
       out['quantity'] = r.quantity ?? '0';
@@ -24,7 +25,7 @@ export function renderCosts(org: OrgId, q: CostQuery, answer: CostAnswer, format
     return out;
   });
   if (format === 'csv')
-    return renderCsv(['start', 'end', ...q.groupBy, ...(withSku ? ['unit', 'quantity'] : []), 'amount'], rows);
+    return renderCsv(['start', 'end', ...keys, ...(withSku ? ['unit', 'quantity'] : []), 'amount'], rows);
   return renderJson({
     org,
     from: iso(q.from),

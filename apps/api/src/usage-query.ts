@@ -1,5 +1,6 @@
 import { isProblem, parseRfc3339 } from '@metering/catalog';
-import type { Granularity, GroupKey, UsageQuery } from '@metering/db';
+import { labelKeyOf } from '@metering/billing';
+import type { Granularity, GroupKey, LabelQuery, UsageQuery } from '@metering/db';
 import type { FaultDetail } from '@metering/service';
 
 export const MAX_SPAN_DAYS = 400;
@@ -86,9 +87,11 @@ export function parseUsageQuery(
   const tz = single(q, 'tz', faults) ?? 'UTC';
   if (!isTimeZone(tz)) faults.push({ path: 'tz', message: `'${tz}' is not an IANA time zone` });
   const groupBy: GroupKey[] = [];
+  const labels = labelParams(q, faults);
   for (const key of all(q, 'group_by')) {
-    if (!GROUP_KEYS.includes(key))
-      faults.push({ path: 'group_by', message: `'${key}' is not one of app, region, sku, resource` });
+    if (key.startsWith('label:')) labelGroup(key, labels, faults);
+    else if (!GROUP_KEYS.includes(key))
+      faults.push({ path: 'group_by', message: `'${key}' is not one of app, region, sku, resource, label:<key>` });
     else if (key !== 'sku' && !groupBy.includes(key as GroupKey)) groupBy.push(key as GroupKey);
   }
   const format = single(q, 'format', faults) ?? 'json';
@@ -110,6 +113,28 @@ export function parseUsageQuery(
       tz,
       groupBy,
       filters: { region: all(q, 'region'), app: all(q, 'app'), sku: all(q, 'sku') },
+      ...(labels.labels.length > 0 || Object.keys(labels.labelFilters).length > 0 ? { labelQuery: labels } : {}),
     },
   };
+}
+
+/** The `label:<key>=<value>` filters of a query (each repeatable); group_by's label keys are added by labelGroup. */
+export function labelParams(q: RawQuery, faults: FaultDetail[]): LabelQuery {
+  const labels: LabelQuery = { labels: [], labelFilters: {} };
+  for (const name of Object.keys(q)) {
+    if (!name.startsWith('label:')) continue;
+    const key = labelKeyOf(name);
+    const values = all(q, name);
+    if (key === null) faults.push({ path: name, message: 'a label key is [a-z][a-z0-9_]{0,31}' });
+    else if (values.length === 0) faults.push({ path: name, message: 'a label value to match' });
+    else labels.labelFilters[key] = values;
+  }
+  return labels;
+}
+
+/** Adds `group_by=label:<key>` to the labels grouped by, once. */
+export function labelGroup(param: string, labels: LabelQuery, faults: FaultDetail[]): void {
+  const key = labelKeyOf(param);
+  if (key === null) faults.push({ path: 'group_by', message: `'${param}': a label key is [a-z][a-z0-9_]{0,31}` });
+  else if (!labels.labels.includes(key)) labels.labels.push(key);
 }

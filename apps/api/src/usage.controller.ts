@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { unitOf } from '@metering/catalog';
 import { CheckedOrg, OrgRole } from '@metering/auth';
-import { CostRepository, TimeZoneRepository, UsageQuery, UsageRepository, UsageRow } from '@metering/db';
+import { CostRepository, labelColumn, TimeZoneRepository, UsageQuery, UsageRepository, UsageRow } from '@metering/db';
 import { ReadEndpoint } from './read-endpoint';
 import { iso, renderCsv, renderJson } from './render';
 import type { Rendered } from './response-cache';
@@ -11,7 +11,7 @@ import { OrgId } from '@metering/domain';
 
 /** The usage answer as the wire carries it, JSON or CSV. */
 export function renderUsage(org: OrgId, q: UsageQuery, found: UsageRow[], format: Format): Rendered {
-  const keys = [...q.groupBy, 'sku'] as const;
+  const keys = [...q.groupBy, ...(q.labelQuery?.labels ?? []).map(labelColumn), 'sku'];
   const rows = found.map((r) => {
     const out: Record<string, string | number> = { start: r.start, end: r.end };
     for (const k of keys) out[k] = (r as unknown as Record<string, string>)[k] ?? '';

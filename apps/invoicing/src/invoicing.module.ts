@@ -8,6 +8,7 @@ import { HealthController, MeteringConfig, readinessChecks } from '@metering/ser
 import { BillingController } from './billing.controller';
 import { InvoicingCoreModule } from './invoicing-core.module';
 import { TermsController } from './terms.controller';
+import { CorrectionsController } from './corrections.controller';
 import { INVOICING_KAFKA } from './kafka-admin';
 import { WebhookDeliverer } from './webhook-deliverer';
 
@@ -18,7 +19,7 @@ export class InvoicingModule {
     return {
       module: InvoicingModule,
       imports: [InvoicingCoreModule.forConfig(config), AuthModule.forRoot(config)],
-      controllers: [HealthController, BillingController, TermsController],
+      controllers: [HealthController, BillingController, TermsController, CorrectionsController],
       providers: [
         WebhookDeliverer,
         readinessChecks([PG_POOL, INVOICING_KAFKA], (pool: Pool, kafka: Kafka) => [

@@ -68,10 +68,10 @@ export async function verify(config: MeteringConfig, log = new Logger('verify'))
         topic,
         groupId: `billing-verify.${process.pid}.${Date.now()}`,
         apply: async ({ partition, firstOffset, nextOffset, messages }) => {
-          const { columns, offsets } = decodeBatch(messageRecords(messages), decoder);
+          const { columns, corrections, offsets } = decodeBatch(messageRecords(messages), decoder);
           const outcome = await store.applyBatch(
             { group: 'verify', topic, partition },
-            { offsets, keys: columns, firstOffset, nextOffset },
+            { offsets, keys: columns, firstOffset, nextOffset, corrections },
             (fresh) => foldColumns(columns, fresh),
           );
           return outcome.status === 'gap' ? { done: false, seekTo: outcome.nextOffset } : { done: true };

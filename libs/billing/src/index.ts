@@ -9,3 +9,5 @@ export * from './void-decision';
 export * from './terms';
 export * from './reconcile';
 export * from './alerts';
+export * from './corrections/correction';
+export * from './labels/labels';

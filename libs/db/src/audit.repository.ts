@@ -16,7 +16,9 @@ export type AuditAction =
   | 'commitment.set'
   | 'credit.grant'
   | 'alert.create'
-  | 'alert.delete';
+  | 'alert.delete'
+  | 'correction.request'
+  | 'labels.set';
 
 export interface AuditEntry {
   org: string | null;

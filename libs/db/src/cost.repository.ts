@@ -6,6 +6,7 @@ import { EstimateUsage } from './estimate-usage';
 import { PG_POOL } from './pool';
 import { closedDays, ResourceDays, splitDays } from './resource-days';
 import { TermsRepository } from './terms.repository';
+import { LabelQuery, labelSql, NO_LABELS, usesLabels } from './label-sql';
 import type { Granularity } from './usage.repository';
 
 /** `total`: one row per key over the whole range, for breakdowns and top-N. */
@@ -24,6 +25,8 @@ export interface CostQuery {
   /** `amount`: largest first (top-N with `limit`). */
   order: 'time' | 'amount';
   limit: number | null;
+  /** Label keys to group by and filter on (absent: none). */
+  labelQuery?: LabelQuery;
 }
 
 export interface CostRow {
@@ -37,6 +40,7 @@ export interface CostRow {
   quantity?: string;
   /** Exact (not rounded): usage × the unit price in force at each hour. */
   amount: string;
+  [label: `label:${string}`]: string;
 }
 
 export interface CostAnswer {
@@ -116,12 +120,13 @@ export class CostRepository {
    */
   async watermark(org: OrgId, from: Date, to: Date): Promise<string> {
     const { rows } = await this.pool.query<{ w: string }>(
-      `SELECT concat_ws('/', m.events, m.quantity, 'usage_hourly'::regclass::oid, 'usage_resource_hourly'::regclass::oid, p.n, p.id, p.at) AS w
+      `SELECT concat_ws('/', m.events, m.quantity, 'usage_hourly'::regclass::oid, 'usage_resource_hourly'::regclass::oid, p.n, p.id, p.at, l.n, l.at) AS w
          FROM (SELECT coalesce(sum(events), 0) AS events, coalesce(sum(quantity), 0) AS quantity FROM usage_monthly
                 WHERE org = $1 AND period >= (date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC'))::date
                   AND period < $3::timestamptz AT TIME ZONE 'UTC') m,
               (SELECT count(*) AS n, coalesce(max(id), 0) AS id, coalesce(max(created_at)::text, '') AS at FROM prices
-                WHERE org IS NULL OR org = $1) p`,
+                WHERE org IS NULL OR org = $1) p,
+              (SELECT count(*) AS n, coalesce(max(updated_at)::text, '') AS at FROM app_labels WHERE org = $1) l`,
       [org, from, to],
     );
     return rows[0]!.w;
@@ -162,14 +167,18 @@ export class CostRepository {
     );
     const source = await this.source(org, q, cuts, { param, orgP, from, to });
     const keys = q.groupBy;
-    const aKeys = keys
+    // With labels, usage is summed per app too, and the app's labels joined onto those sums.
+    const labels = q.labelQuery ?? NO_LABELS;
+    const l = labelSql(labels, 'a.app', orgP, param);
+    const aKeys = [...keys, ...(usesLabels(labels) && !keys.includes('app') ? (['app'] as const) : [])]
       .filter((k) => k !== 'sku')
       .map((k) => `, u.${k}`)
       .join('');
     const cKeys = keys.map((k) => `, a.${k}`).join('');
-    const order = [...(q.order === 'amount' ? ['c.amount DESC'] : []), 'c.start', ...keys.map((k) => `c.${k}`)].join(
-      ', ',
-    );
+    const lKeys = l.columns.map((c) => `, ${c}`).join('');
+    const lGroups = labels.labels.map((_, i) => `, ${keys.length + 2 + i}`).join('');
+    const outKeys = [...keys.map((k) => `c.${k}`), ...l.names.map((n) => `c.${n}`)];
+    const order = [...(q.order === 'amount' ? ['c.amount DESC'] : []), 'c.start', ...outKeys].join(', ');
     const limit = q.limit === null ? '' : ` LIMIT ${param(q.limit, 'int')}`;
     const spansSql = `SELECT * FROM unnest(${param(
       spans.map((s) => s.sku),
@@ -198,14 +207,16 @@ export class CostRepository {
          WHERE ${where.join(' AND ')}
          GROUP BY ${bucket}${aKeys}, u.sku, width_bucket(u.hour, bounds.b)
       ), c AS (
-        SELECT a.start${cKeys}, sum(a.quantity) AS quantity, sum(a.quantity * coalesce(s.unit_price, 0)) AS amount
+        SELECT a.start${cKeys}${lKeys}, sum(a.quantity) AS quantity, sum(a.quantity * coalesce(s.unit_price, 0)) AS amount
           FROM a CROSS JOIN bounds
           CROSS JOIN LATERAL (SELECT CASE WHEN a.seg = 0 THEN ${from} ELSE bounds.b[a.seg] END AS at) t
           LEFT JOIN spans s ON s.sku = a.sku AND s.since <= t.at AND t.at < s.until
-         GROUP BY a.start${cKeys}
+          ${l.join}
+         ${l.where.length > 0 ? `WHERE ${l.where.join(' AND ')}` : ''}
+         GROUP BY a.start${cKeys}${lGroups}
       )
       SELECT to_char(c.start AT TIME ZONE 'UTC', ${UTC_TEXT}) AS start,
-             to_char((${end}) AT TIME ZONE 'UTC', ${UTC_TEXT}) AS "end"${keys.map((k) => `, c.${k}`).join('')},
+             to_char((${end}) AT TIME ZONE 'UTC', ${UTC_TEXT}) AS "end"${outKeys.map((k) => `, ${k}`).join('')},
              ${keys.includes('sku') ? 'c.quantity::text AS quantity, ' : ''}c.amount::text AS amount,
              (sum(c.amount) OVER ())::text AS total, count(*) OVER () AS total_rows
         FROM c

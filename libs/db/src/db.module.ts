@@ -25,6 +25,8 @@ import { TermsRepository } from './terms.repository';
 import { UsageRepository } from './usage.repository';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { ResourceRepository } from './resource.repository';
+import { CorrectionsRepository } from './corrections.repository';
+import { LabelsRepository } from './labels.repository';
 
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -74,6 +76,8 @@ export class DbModule {
       AlertRepository,
       WebhookDeliveryRepository,
       ResourceRepository,
+      CorrectionsRepository,
+      LabelsRepository,
     ];
     return {
       module: DbModule,
@@ -95,6 +99,8 @@ export class DbModule {
         AlertRepository,
         WebhookDeliveryRepository,
         ResourceRepository,
+        CorrectionsRepository,
+        LabelsRepository,
       ],
     };
   }

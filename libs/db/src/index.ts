@@ -20,3 +20,7 @@ export * from './commercial-terms.repository';
 export * from './alert.repository';
 export * from './webhook-delivery.repository';
 export * from './resource.repository';
+export * from './corrections.repository';
+export * from './correction-fold';
+export * from './label-sql';
+export * from './labels.repository';

@@ -4,6 +4,8 @@ export interface ProjectionTables {
   resources: string;
   monthly: string;
   seen: string;
+  /** What the fold decided for each correction (applied or refused), once per id. */
+  corrections: string;
   /** Live seen keys are kept in daily partitions (dropped after the window); a rebuild's in one scratch table. */
   seenPartitioned: boolean;
 }
@@ -13,6 +15,7 @@ export const LIVE_TABLES: ProjectionTables = {
   resources: 'usage_resource_hourly',
   monthly: 'usage_monthly',
   seen: 'seen_events',
+  corrections: 'correction_outcomes',
   seenPartitioned: true,
 };
 

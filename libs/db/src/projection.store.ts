@@ -1,6 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import type { UsageFold } from '@metering/metering';
+import type { Correction } from '@metering/billing';
+import { foldCorrection } from './correction-fold';
 import { dateArray, timestamptzArray, uuidArray } from './pg-binary';
 import { PG_POOL } from './pool';
 import { checked, LIVE_TABLES, PROJECTION_TABLES, ProjectionTables, projectionStatement } from './projection-tables';
@@ -30,10 +32,20 @@ export interface KeyedBatch {
   firstOffset: bigint;
   /** One past the batch's last message: where the partition resumes. */
   nextOffset: bigint;
+  /** The batch's corrections, in offset order (absent: none). */
+  corrections?: readonly { offset: number; correction: Correction }[];
 }
 
 export type BatchOutcome =
-  | { status: 'applied'; fresh: number; duplicates: number; alreadyApplied: number; nextOffset: bigint }
+  | {
+      status: 'applied';
+      fresh: number;
+      duplicates: number;
+      alreadyApplied: number;
+      nextOffset: bigint;
+      /** Corrections folded by this batch, applied or refused (absent when it had none). */
+      corrections?: { applied: number; refused: number };
+    }
   /** The batch starts past the stored position: the consumer must seek back to `nextOffset`. */
   | { status: 'gap'; nextOffset: bigint };
 
@@ -190,11 +202,26 @@ export class ProjectionStore {
     const start = Number(from);
     while (skip < count && batch.offsets[skip]! < start) skip++;
     const fresh = await this.recordSeen(client, batch.keys, skip, count);
-    await client.query({
-      name: `project:${this.tables.hourly}`,
-      text: this.projectSql,
-      values: projectionValues(fold(fresh), pos, batch.nextOffset),
-    });
+    const project = (events: Int32Array) =>
+      client.query({
+        name: `project:${this.tables.hourly}`,
+        text: this.projectSql,
+        values: projectionValues(fold(events), pos, batch.nextOffset),
+      });
+    // A correction is decided on the usage folded before it in the log, whatever the batching:
+    // the events before it are projected first, so a replay decides every correction alike.
+    let done = 0;
+    const corrections = { applied: 0, refused: 0 };
+    for (const { offset, correction } of batch.corrections ?? []) {
+      if (offset < start) continue;
+      let upTo = done;
+      while (upTo < fresh.length && batch.offsets[fresh[upTo]!]! < offset) upTo++;
+      if (upTo > done) await project(fresh.subarray(done, upTo));
+      done = upTo;
+      const outcome = await foldCorrection(client, this.tables, correction);
+      if (outcome !== 'duplicate') corrections[outcome]++;
+    }
+    await project(done === 0 ? fresh : fresh.subarray(done));
     await client.query('COMMIT');
     return {
       status: 'applied',
@@ -202,6 +229,7 @@ export class ProjectionStore {
       duplicates: count - skip - fresh.length,
       alreadyApplied: skip,
       nextOffset: batch.nextOffset,
+      ...(batch.corrections?.length ? { corrections } : {}),
     };
   }
 

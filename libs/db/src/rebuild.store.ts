@@ -8,6 +8,7 @@ export const REBUILD_TABLES: ProjectionTables = {
   resources: 'usage_resource_hourly_rebuild',
   monthly: 'usage_monthly_rebuild',
   seen: 'seen_events_rebuild',
+  corrections: 'correction_outcomes_rebuild',
   seenPartitioned: false,
 };
 
@@ -15,6 +16,7 @@ const SWAPPED = [
   [LIVE_TABLES.hourly, REBUILD_TABLES.hourly],
   [LIVE_TABLES.resources, REBUILD_TABLES.resources],
   [LIVE_TABLES.monthly, REBUILD_TABLES.monthly],
+  [LIVE_TABLES.corrections, REBUILD_TABLES.corrections],
 ] as const;
 
 export interface SwapReport {

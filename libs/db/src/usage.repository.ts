@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from './pool';
 import type { OrgId } from '@metering/domain';
+import { LabelQuery, labelSql, NO_LABELS, usesLabels } from './label-sql';
 
 export type Granularity = 'hour' | 'day' | 'month';
 export type GroupKey = 'app' | 'region' | 'resource';
@@ -13,6 +14,8 @@ export interface UsageQuery {
   tz: string; // IANA zone the day and month windows are cut in
   groupBy: GroupKey[]; // sku is always a key
   filters: { region: string[]; app: string[]; sku: string[] };
+  /** Label keys to group by and filter on (absent: none). */
+  labelQuery?: LabelQuery;
 }
 
 export interface UsageRow {
@@ -24,6 +27,7 @@ export interface UsageRow {
   sku: string;
   quantity: string;
   events: number;
+  [label: `label:${string}`]: string;
 }
 
 const STEP: Record<Granularity, string> = { hour: '1 hour', day: '1 day', month: '1 month' };
@@ -57,19 +61,33 @@ export class UsageRepository {
     // An hour is an hour in any zone; days and months are stepped on the local calendar (DST).
     const zone = q.granularity === 'hour' ? `'UTC'` : 'p.tz';
     const keys = [...q.groupBy, 'sku'];
+    // With labels, the hours are summed per app first, then the app's labels joined on those sums.
+    const labelled = usesLabels(q.labelQuery ?? NO_LABELS);
+    const inner = labelled && !keys.includes('app') ? [...keys, 'app'] : keys;
+    const l = labelSql(q.labelQuery ?? NO_LABELS, 'b.app', '$1', (v, t) => `$${params.push(v)}::${t}`);
+    const outer = [...keys, ...l.names];
     const sql = `
       WITH p AS (SELECT $4::text AS tz, $5::interval AS step),
       b AS (
-        SELECT ${bucket} AS start, ${keys.join(', ')}, sum(quantity) AS quantity, sum(events) AS events
+        SELECT ${bucket} AS start, ${inner.join(', ')}, sum(quantity) AS quantity, sum(events) AS events
           FROM ${usageTable(q.groupBy)}, p
          WHERE ${where.join(' AND ')}
-         GROUP BY 1, ${keys.map((_, i) => i + 2).join(', ')}
-      )
+         GROUP BY 1, ${inner.map((_, i) => i + 2).join(', ')}
+      )${
+        labelled
+          ? `, lb AS (
+        SELECT b.start, ${[...keys.map((k) => `b.${k}`), ...l.columns].join(', ')}, sum(b.quantity) AS quantity, sum(b.events) AS events
+          FROM b ${l.join}
+         ${l.where.length > 0 ? `WHERE ${l.where.join(' AND ')}` : ''}
+         GROUP BY ${outer.map((_, i) => i + 2).join(', ')}, 1
+      )`
+          : ''
+      }
       SELECT to_char(start AT TIME ZONE 'UTC', ${UTC_TEXT}) AS start,
              to_char(((start AT TIME ZONE ${zone}) + p.step) AT TIME ZONE ${zone} AT TIME ZONE 'UTC', ${UTC_TEXT}) AS "end",
-             ${keys.join(', ')}, quantity::text AS quantity, events::bigint AS events
-        FROM b, p
-       ORDER BY b.start, ${keys.join(', ')}`;
+             ${outer.join(', ')}, quantity::text AS quantity, events::bigint AS events
+        FROM ${labelled ? 'lb' : 'b'}, p
+       ORDER BY ${labelled ? 'lb' : 'b'}.start, ${outer.join(', ')}`;
     const { rows } = await this.pool.query<UsageRow & { events: string }>(sql, params);
     return rows.map((r) => ({ ...r, events: Number(r.events) }));
   }

@@ -1,6 +1,7 @@
 import { allSkus, region, UsageEvent } from '@metering/catalog';
 import type { BatchMessage, RecordSet, UnreadableBatch } from './record-set';
-import { decodeUsageEvent } from './usage-codec';
+import type { Correction } from '@metering/billing';
+import { decodeUsageRecord } from './correction-codec';
 import { FoldAcceptance, UsageFoldDecoder } from './usage-fold-decoder';
 import { Series, UsageColumns } from '@metering/metering';
 
@@ -26,13 +27,32 @@ export function unfoldable(e: UsageEvent): string | null {
   return null;
 }
 
+const SIGNED_DECIMAL = /^-?(0|[1-9]\d*)(\.\d{0,8}[1-9])?$/;
+
+/** Why a decoded correction cannot be folded, or null when it can. */
+export function unfoldableCorrection(c: Correction): string | null {
+  if (!KNOWN_SKUS.has(c.sku)) return `correction: unknown sku '${c.sku}'`;
+  if (!region(c.region)) return `correction: unknown region '${c.region}'`;
+  if (!SIGNED_DECIMAL.test(c.quantity)) return `correction: quantity '${c.quantity}' is not a canonical signed decimal`;
+  if (!ACCEPT.time(c.time)) return `correction: time ${c.time} is not between 2000 and 2200`;
+  return null;
+}
+
 export interface Poison {
   message: BatchMessage;
   reason: string;
 }
 
+/** A correction of the batch, at its offset: the store applies it between the events before and after it. */
+export interface OffsetCorrection {
+  offset: number;
+  correction: Correction;
+}
+
 export interface DecodedBatch {
   columns: UsageColumns;
+  /** In offset order; empty in nearly every batch. */
+  corrections: OffsetCorrection[];
   /** The offset of each event (offsets stay far below 2^53). */
   offsets: Float64Array;
   poison: Poison[];
@@ -52,6 +72,7 @@ export function decodeBatch(records: RecordSet, fast: UsageFoldDecoder): Decoded
   const columns = fast.columns(records.length);
   const offsets = new Float64Array(records.length);
   const poison: Poison[] = (records.unreadable ?? []).map(unreadablePoison);
+  const corrections: OffsetCorrection[] = [];
   for (let i = 0; i < records.length; i++) {
     const value = records.value(i);
     if (!value) {
@@ -61,7 +82,14 @@ export function decodeBatch(records: RecordSet, fast: UsageFoldDecoder): Decoded
     if (!fast.tryAppend(columns, value, records.schemaHeader(i))) {
       let event: UsageEvent;
       try {
-        event = decodeUsageEvent(value).event;
+        const decoded = decodeUsageRecord(value, records.schemaHeader(i));
+        if (decoded.kind === 'correction') {
+          const why = unfoldableCorrection(decoded.correction);
+          if (why) poison.push({ message: records.message(i), reason: why });
+          else corrections.push({ offset: records.offset(i), correction: decoded.correction });
+          continue;
+        }
+        event = decoded.event;
       } catch (e) {
         poison.push({
           message: records.message(i),
@@ -78,7 +106,7 @@ export function decodeBatch(records: RecordSet, fast: UsageFoldDecoder): Decoded
     }
     offsets[columns.length - 1] = records.offset(i);
   }
-  return { columns, offsets: offsets.subarray(0, columns.length), poison };
+  return { columns, corrections, offsets: offsets.subarray(0, columns.length), poison };
 }
 
 /** A whole unreadable batch as one dead letter: its bytes as they came, its offsets in a header. */

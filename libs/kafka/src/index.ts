@@ -2,6 +2,7 @@ export * from './client';
 export * from './topics';
 export * from './schema-file';
 export * from './usage-codec';
+export * from './correction-codec';
 export * from './billing-codec';
 export * from './usage-producer';
 export * from './batch-consumer.server';

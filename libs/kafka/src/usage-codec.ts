@@ -6,7 +6,8 @@ import { readSchemaFile } from './schema-file';
 /** Names the writer schema of a record, in the `schema` header, so readers can evolve. */
 export const USAGE_EVENT_SCHEMA = 'metering.usage.v1.UsageEvent';
 
-interface UsageEventRecord {
+/** A v1 record as avsc reads and writes it. */
+export interface UsageEventRecord {
   id: string;
   source: string;
   type: string;
@@ -53,22 +54,24 @@ export function encodeUsageEvent(e: UsageEvent, receivedAt: number): Buffer {
 /** Decodes one record; throws on bytes that are not a UsageEvent (the caller dead-letters them). */
 export function decodeUsageEvent(buf: Buffer): ReceivedEvent {
   const r = usageType.fromBuffer(buf) as UsageEventRecord;
+  return { event: eventOfRecord(r), receivedAt: r.received_at };
+}
+
+/** The event a decoded record (of either schema version) carries. */
+export function eventOfRecord(r: UsageEventRecord): UsageEvent {
   return {
-    event: {
-      id: r.id,
-      source: r.source,
-      type: r.type,
-      time: r.time,
-      org: asValidatedOrg(r.org),
-      app: r.app,
-      resource: r.resource,
-      region: r.region,
-      quantity: r.quantity,
-      sku: r.sku,
-      size: r.size,
-      gpu: r.gpu,
-      memoryMb: r.memory_mb,
-    },
-    receivedAt: r.received_at,
+    id: r.id,
+    source: r.source,
+    type: r.type,
+    time: r.time,
+    org: asValidatedOrg(r.org),
+    app: r.app,
+    resource: r.resource,
+    region: r.region,
+    quantity: r.quantity,
+    sku: r.sku,
+    size: r.size,
+    gpu: r.gpu,
+    memoryMb: r.memory_mb,
   };
 }

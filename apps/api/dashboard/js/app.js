@@ -10,6 +10,7 @@ import { continentsOf, el, renderApps, renderChips, renderRegions, renderResourc
 import { loadMachines } from './machines.js';
 import { showMachine } from './machine-page.js';
 import { loadBilling } from './billing.js';
+import { renderTeams, teamsQuery } from './teams.js';
 
 const $ = (id) => document.getElementById(id);
 let session = api.loadSession();
@@ -106,6 +107,7 @@ function termsNotes(lines = []) {
 }
 
 const RENDER = {
+  teams: (a) => renderTeams($('teams'), a),
   current(a) {
     const notes = termsNotes(a.lines);
     setKpi(
@@ -182,6 +184,7 @@ async function load() {
     series: { ...base, granularity, group_by: 'sku', ...filterParams(state.filters, regionsOf) },
     regions: { ...base, granularity: 'total', group_by: 'region', ...filterParams(state.filters, regionsOf, 'region') },
     apps: { ...base, granularity: 'total', group_by: 'app', ...filterParams(state.filters, regionsOf, 'app') },
+    teams: teamsQuery(base, filterParams(state.filters, regionsOf)),
     resources: {
       ...base,
       granularity: 'total',
@@ -194,7 +197,7 @@ async function load() {
   const requests = {
     current: get(`/v1/orgs/${encodeURIComponent(session.org)}/usage/current`),
     ...Object.fromEntries(
-      ['series', 'regions', 'apps', 'resources'].map((p) => [p, get(`${costs}?${api.query(shown[p])}`)]),
+      ['series', 'regions', 'apps', 'teams', 'resources'].map((p) => [p, get(`${costs}?${api.query(shown[p])}`)]),
     ),
   };
   const outcomes = await Promise.allSettled(
