@@ -1,11 +1,12 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../bench/ports';
+import { stackKafkaLibs } from '../scripts/kafka-libs';
 import { repoRoot } from './paths';
 
 const root = repoRoot();
@@ -34,11 +35,7 @@ export interface PrivateBroker {
 }
 
 function kafkaLibs(): string {
-  const version = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(
-    readFileSync(join(root, 'stack', 'pom.xml'), 'utf8'),
-  )?.[1];
-  const home = process.env['METERING_HOME'] || join(homedir(), '.cache', 'usage-metering');
-  const libs = join(home, `kafka-${version}`, 'libs');
+  const libs = stackKafkaLibs();
   if (!existsSync(join(libs, '.complete.json'))) {
     // Only there if `npm run stack` started a broker itself; with an external one, fetch them now.
     const fetchJars = `import('./scripts/stack-lib.mjs').then((m) => m.ensureKafkaJars()).catch((e) => { console.error(e.message); process.exit(1); })`;

@@ -35,7 +35,13 @@ export function kafkaJarsComplete(paths = stackPaths()) {
   } catch {
     return false;
   }
-  if (marker.pomSha256 !== pomHash() || !Array.isArray(marker.jars) || marker.jars.length === 0) return false;
+  if (
+    marker.pomSha256 !== pomHash() ||
+    marker.kafkaVersion !== paths.kafkaVersion ||
+    !Array.isArray(marker.jars) ||
+    marker.jars.length === 0
+  )
+    return false;
   return marker.jars.every((j) => fs.existsSync(path.join(paths.libs, j)));
 }
 
@@ -66,6 +72,7 @@ export function ensureKafkaJars(paths = stackPaths()) {
     '-f',
     POM_FILE,
     'dependency:copy-dependencies',
+    `-Dkafka.version=${paths.kafkaVersion}`,
     `-DoutputDirectory=${partial}`,
     '-DincludeScope=runtime',
     '-DexcludeTransitive=false',
