@@ -1,24 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-
-const root = join(__dirname, '..', '..');
+import { stackKafkaLibs } from '../scripts/kafka-libs';
 
 export interface ProducerPerformanceResult {
   recordsPerSecond: number;
   mbPerSecond: number;
   avgLatencyMs: number;
-}
-
-/** The broker's jars, where `npm run stack` put them (the same directory holds kafka-tools). */
-function kafkaLibs(): string {
-  const version = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(
-    readFileSync(join(root, 'stack', 'pom.xml'), 'utf8'),
-  )?.[1];
-  if (!version) throw new Error('no <kafka.version> in stack/pom.xml');
-  const home = process.env['METERING_HOME'] || join(homedir(), '.cache', 'usage-metering');
-  return join(home, `kafka-${version}`, 'libs');
 }
 
 function java(): string {
@@ -41,7 +28,7 @@ export function producerPerformance(
   const args = [
     '-Xmx512m',
     '-cp',
-    join(kafkaLibs(), '*'),
+    join(stackKafkaLibs(), '*'),
     'org.apache.kafka.tools.ProducerPerformance',
     '--topic',
     topic,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { asServiceRole, hashToken, newId, newToken } from '@metering/db';
 import { loadConfig } from '@metering/service';
-import { createKafka, renamed, topicConfig, topicSpec } from '@metering/kafka';
+import { createKafka, renamed, replicated, topicConfig, topicSpec } from '@metering/kafka';
 import { freePort } from './ports';
 
 const root = join(__dirname, '..', '..');
@@ -59,11 +59,14 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
  * declared settings of usage.events.v1; the built collector (`node dist/apps/collector/src/main.js`,
  * as `npm run services` runs it) on a free port. stop() removes all of it.
  */
-export async function startIngestStack(orgs: readonly string[]): Promise<IngestStack> {
+export async function startIngestStack(
+  orgs: readonly string[],
+  on: { brokers?: string[]; replicas?: number } = {},
+): Promise<IngestStack> {
   const suffix = randomBytes(4).toString('hex');
   const database = `metering_bench_${suffix}`;
   const url = databaseUrl(database);
-  const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+  const brokers = on.brokers ?? (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
   const topic = `bench.${suffix}.usage.events.v1`;
   const perfTopic = `bench.${suffix}.producer-performance`;
   const kafka = createKafka(brokers, `bench-${suffix}`);
@@ -95,7 +98,9 @@ export async function startIngestStack(orgs: readonly string[]): Promise<IngestS
     try {
       await admin2.createTopics({
         waitForLeaders: true,
-        topics: [topic, perfTopic].map((t) => topicConfig(renamed(topicSpec('usage.events.v1'), t))),
+        topics: [topic, perfTopic].map((t) =>
+          topicConfig(replicated(renamed(topicSpec('usage.events.v1'), t), on.replicas ?? 1)),
+        ),
       });
     } finally {
       await admin2.disconnect();

@@ -15,16 +15,16 @@ const PERF_RECORDS = Number(process.env['BENCH_INGEST_PERF_RECORDS'] ?? 1_500_00
 const ORGS = Array.from({ length: 50 }, (_, i) => `org-${String(i).padStart(2, '0')}`);
 
 /** The fleet's events of the last hours (ids unique), cut into request bodies of BATCH events. */
-function requestBodies(): { bodies: { body: Buffer; events: number }[]; avgRecordBytes: number } {
+export function requestBodies(count = EVENTS): { bodies: { body: Buffer; events: number }[]; avgRecordBytes: number } {
   const fleet = simulateFleet({ machines: 10_000, orgs: ORGS, seed: 7 });
   const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
   const events: HostEvent[] = [];
   // Hour by hour from a week ago (well inside the 35 days the collector accepts).
   for (const e of fleetEvents(fleet, end - 7 * 24 * HOUR, end)) {
     events.push(e);
-    if (events.length === EVENTS) break;
+    if (events.length === count) break;
   }
-  if (events.length < EVENTS) throw new Error(`the fleet made only ${events.length} events in a week`);
+  if (events.length < count) throw new Error(`the fleet made only ${events.length} events in a week`);
   const bodies = [];
   for (let i = 0; i < events.length; i += BATCH) {
     const slice = events.slice(i, i + BATCH);

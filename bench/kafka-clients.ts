@@ -100,14 +100,14 @@ async function producePlatformatic(topic: string): Promise<void> {
   }
 }
 
-/** Reads the topic from its start into the fold's columns until every event is decoded. */
-async function foldOurs(topic: string): Promise<void> {
+/** Reads the topic from its start into the fold's columns until every event (`total`) is decoded. */
+export async function foldOurs(topic: string, from: string[] = brokers, total = EVENTS): Promise<void> {
   const decoder = foldDecoder();
   let folded = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
   const source = wireRecordSource({
-    brokers,
+    brokers: from,
     topic,
     clientId: 'bench-ours-source',
     maxBytesPerPartition: 1 << 20,
@@ -116,7 +116,7 @@ async function foldOurs(topic: string): Promise<void> {
     maxWaitTimeInMs: 100,
     deliver: async (b) => {
       folded += decodeBatch(b.records, decoder).columns.length;
-      if (folded >= EVENTS) done();
+      if (folded >= total) done();
     },
     outOfRange: () => undefined,
     warn: () => undefined,

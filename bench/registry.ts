@@ -13,4 +13,5 @@ export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   read: async () => (await import('./read')).readBenchmark(),
   memory: async () => (await import('./memory')).memoryBenchmark(),
   'kafka-clients': async () => (await import('./kafka-clients')).kafkaClientsBenchmark(),
+  'kafka-cluster': async () => (await import('./kafka-cluster')).kafkaClusterBenchmark(),
 };

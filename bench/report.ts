@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { goalsChart } from './chart';
 import { BenchResult, fmt } from './harness';
+import { stackKafkaVersion } from '../scripts/kafka-libs';
 
 const root = join(__dirname, '..', '..');
 export const RESULTS_FILE = join(root, 'docs', 'benchmarks.json');
@@ -25,7 +26,7 @@ function machine(): Record<string, string> {
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
     node: process.version,
-    kafka: 'Apache Kafka 3.9.1 (single-node KRaft, same machine)',
+    kafka: `Apache Kafka ${stackKafkaVersion()} (single-node KRaft, same machine)`,
     postgres: 'PostgreSQL (same machine)',
     kafkajs: pkg.dependencies['kafkajs'] ?? '?',
     pg: pkg.dependencies['pg'] ?? '?',

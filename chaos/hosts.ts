@@ -32,6 +32,8 @@ export interface HostStats {
 export class Hosts {
   readonly acceptedBatches: Batch[] = [];
   readonly stats: HostStats = { batches: 0, accepted: 0, resent: 0, retries: {} };
+  /** 503 answers that said no `Retry-After`: the contract asks for one with every 503. */
+  missingRetryAfter = 0;
   private next = 0;
 
   constructor(
@@ -98,6 +100,15 @@ export class Hosts {
   }
 
   /** `concurrency` hosts sending `total` events in batches of `size`; `time` gives each batch's event time. */
+  /** What the hosts did, as a scenario's figures: events accepted and re-sent, retries by answer. */
+  figures(): Record<string, number | string> {
+    return {
+      'distinct events accepted': this.stats.accepted,
+      'events re-sent (duplicates)': this.stats.resent,
+      'host retries by answer': JSON.stringify(this.stats.retries),
+    };
+  }
+
   /** Answers in the 5xx range other than 503: an outage must read as "try again", never as a fault of the server. */
   get serverFaults(): number {
     return Object.entries(this.stats.retries).reduce(
@@ -154,6 +165,7 @@ export class Hosts {
           throw new Error(`the collector answered ${res.status} to a valid batch: ${text.slice(0, 300)}`);
         status = String(res.status);
         retryAfter = Number(res.headers.get('retry-after') ?? 0);
+        if (res.status === 503 && !res.headers.get('retry-after')) this.missingRetryAfter++;
       } catch (e) {
         if (e instanceof Error && e.message.startsWith('the collector')) throw e;
       }

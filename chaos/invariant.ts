@@ -256,3 +256,18 @@ export const sum = (a: Tally, b: Tally): Tally => ({
   lost: a.lost + b.lost,
   doubleCounted: a.doubleCounted + b.doubleCounted,
 });
+
+/**
+ * A broker outage's verdict: every 202 counted exactly once, no service restarted by hand, and
+ * the outage read by the hosts as 503s (never as another 5xx).
+ */
+export function outageSurvived(tally: Tally, hosts: Hosts, unexpectedExits: number): boolean {
+  return (
+    tally.lost === 0 &&
+    tally.doubleCounted === 0 &&
+    tally.events === hosts.stats.accepted &&
+    unexpectedExits === 0 &&
+    (hosts.stats.retries['503'] ?? 0) > 0 &&
+    hosts.serverFaults === 0
+  );
+}

@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { createKafka, topicCopies, untilFolded } from '@metering/kafka';
+import { createAndWait, createKafka, topicCopies, untilFolded } from '@metering/kafka';
 import { asServiceRole, createPool, dropDatabase, freshDatabase, storedPositions } from '@metering/db';
 import { loadConfig } from '@metering/service';
 import { repoRoot } from './paths';
 import { freePort } from '../bench/ports';
-import type { PrivateBroker } from './private-broker';
+import { createPrivateCluster, PrivateBroker, PrivateCluster } from './private-broker';
 import type { PrivatePostgres } from './private-postgres';
 
 export type ServiceName = 'collector' | 'aggregator' | 'invoicing' | 'api';
@@ -117,14 +117,25 @@ export interface ChaosStackOptions {
   /** Names the database (`metering_chaos_<name>_<stamp>`), the topics and the consumer group. */
   name: string;
   services: ServiceName[];
-  /** A private broker the scenario may stop; the shared one (KAFKA_BROKERS) otherwise. */
-  broker?: PrivateBroker;
+  /**
+   * A private broker or cluster the scenario may stop; otherwise the shared broker (KAFKA_BROKERS),
+   * or with CHAOS_BROKERS=3 a private three-broker cluster of the stack's own (`chaosBrokers`).
+   */
+  broker?: PrivateBroker | PrivateCluster;
   /** A private Postgres the scenario may crash; the shared one (DATABASE_OWNER_URL) otherwise. */
   postgres?: PrivatePostgres;
   env?: Record<string, string>;
 }
 
 const ownerBase = () => loadConfig().databaseOwnerUrl;
+
+/** CHAOS_BROKERS: how many brokers the scenarios that use no broker of their own run on (1, the shared broker, by default). */
+export function chaosBrokers(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['CHAOS_BROKERS'] ?? 1);
+  if (!Number.isInteger(n) || n < 1 || n > 9)
+    throw new Error(`CHAOS_BROKERS=${env['CHAOS_BROKERS']}: a count from 1 to 9`);
+  return n;
+}
 
 /**
  * A whole pipeline of the scenario's own: a fresh migrated database, its own topics, and the
@@ -143,15 +154,34 @@ export class ChaosStack {
     /** The owner's pool, for checking what the services wrote. */
     readonly pool: Pool,
     private readonly env: Record<string, string>,
+    /** The private cluster this stack started for itself (CHAOS_BROKERS), destroyed by stop(). */
+    readonly ownCluster: PrivateCluster | null = null,
   ) {}
 
   static async start(opts: ChaosStackOptions): Promise<ChaosStack> {
+    if (opts.broker || chaosBrokers() === 1) return ChaosStack.open(opts, opts.broker, null);
+    const ownCluster = await createPrivateCluster(chaosBrokers());
+    try {
+      await ownCluster.start();
+      return await ChaosStack.open(opts, ownCluster, ownCluster);
+    } catch (e) {
+      await ownCluster.destroy();
+      throw e;
+    }
+  }
+
+  private static async open(
+    opts: ChaosStackOptions,
+    broker: PrivateBroker | PrivateCluster | undefined,
+    ownCluster: PrivateCluster | null,
+  ): Promise<ChaosStack> {
     // Stamped, so a run beside another (a test run beside `npm run chaos`) never shares a database or topic.
     const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
     const database = `metering_chaos_${opts.name.replace(/[^a-z0-9_]/g, '_')}_${stamp}`;
     const ownerUrl = await freshDatabase(opts.postgres ? opts.postgres.url('postgres') : ownerBase(), database);
     const serviceUrl = asServiceRole(ownerUrl);
-    const brokers = opts.broker?.brokers ?? (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+    const brokers = broker?.brokers ?? (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+    const replicas = broker && 'replicas' in broker ? broker.replicas : 1;
     const topics = {
       usage: `chaos.${opts.name}.${stamp}.usage.v1`,
       dlq: `chaos.${opts.name}.${stamp}.dlq.v1`,
@@ -161,10 +191,7 @@ export class ChaosStack {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: topicCopies(topics),
-      });
+      await createAndWait(admin, topicCopies(topics, replicas));
     } finally {
       await admin.disconnect();
     }
@@ -194,6 +221,7 @@ export class ChaosStack {
       kafka,
       createPool(ownerUrl, { max: 4 }),
       env,
+      ownCluster,
     );
     try {
       for (const s of opts.services) await stack.spawn(s);
@@ -264,6 +292,7 @@ export class ChaosStack {
     await admin.disconnect().catch(() => undefined);
     if (!opts.keepDatabase)
       await dropDatabase(this.ownerUrl, new URL(this.ownerUrl).pathname.slice(1)).catch(() => undefined);
+    await this.ownCluster?.destroy();
   }
 }
 

@@ -13,6 +13,7 @@
 // Idempotent: with nothing running it says so and exits 0.
 
 import fs from 'node:fs';
+import { clusterLayout, clusterPids, recordedClusterSize } from './stack-lib/cluster.mjs';
 import {
   DEFAULT_KAFKA_BROKERS,
   acquireLock,
@@ -80,7 +81,22 @@ if (pids.length === 0) {
 }
 fs.rmSync(paths.pidFile, { force: true });
 
-const still = await kafkaAnswers(BROKERS, { timeoutMs: 3000 });
+// the cluster of `stack --brokers N`: every node, stopped at once (one by one would move every
+// leader to the last node first)
+const clusterSize = recordedClusterSize(env);
+const cluster = clusterSize ? clusterLayout(clusterSize, env) : null;
+if (cluster) {
+  const nodes = clusterPids(cluster);
+  const s = Date.now();
+  const how = await Promise.all(nodes.map((n) => terminate(n.pid, STOP_TIMEOUT_MS)));
+  if (nodes.length > 0)
+    console.log(
+      `kafka: stopped the cluster's ${nodes.map((n, i) => `node ${n.id} (pid ${n.pid}${how[i] === 'killed' ? ', SIGKILL' : ''})`).join(', ')} ${fmtSecs(Date.now() - s)}`,
+    );
+  for (const n of cluster.nodes) fs.rmSync(n.paths.pidFile, { force: true });
+}
+
+const still = await kafkaAnswers(cluster ? cluster.brokers : BROKERS, { timeoutMs: 3000 });
 if (still) console.log(`kafka: left running: a broker not started by the stack answers on ${BROKERS.join(',')}`);
 
 // ---------------------------------------------------------------------------
@@ -108,6 +124,13 @@ try {
 // --wipe
 
 if (WIPE) {
+  if (cluster && clusterPids(cluster).length > 0) {
+    console.error(`kafka: FAILED — a node of the cluster still runs; not wiping ${cluster.dir}`);
+    failed = true;
+  } else if (cluster) {
+    fs.rmSync(cluster.dir, { recursive: true, force: true });
+    console.log(`kafka: wiped ${cluster.dir}`);
+  }
   if (stackBrokerPids(paths).length > 0) {
     console.error(`kafka: FAILED — a broker still runs on ${paths.dataDir}; not wiping it`);
     failed = true;

@@ -8,7 +8,7 @@
 //
 // Idempotent: a second run with everything up takes a few seconds.
 //
-//   node scripts/stack.mjs [--quiet] [--no-migrate]
+//   node scripts/stack.mjs [--quiet] [--no-migrate] [--brokers N] [--secure]
 //
 // Environment: see scripts/stack-lib.mjs (METERING_HOME, KAFKA_BROKERS, DATABASE_OWNER_URL,
 // DATABASE_URL, MIGRATIONS_DIR, TOPICS_FILE, KAFKA_HEAP_OPTS, KAFKA_START_TIMEOUT_MS, ...).
@@ -53,18 +53,28 @@ import {
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(`usage: node scripts/stack.mjs [--quiet] [--no-migrate] [--secure]
+  console.log(`usage: node scripts/stack.mjs [--quiet] [--no-migrate] [--brokers N] [--secure]
 
 Starts (or reuses) Kafka on $KAFKA_BROKERS and Postgres on $DATABASE_OWNER_URL, creates the topics of
 schemas/topics.json and applies the migrations (as that owner). State, jars and logs live in $METERING_HOME
 (default ~/.cache/usage-metering). Stop with: node scripts/stack-stop.mjs [--wipe]
 
 --secure: instead, a broker with only a SASL_SSL listener (127.0.0.1:$KAFKA_SECURE_PORT, 9392), its own
-CA, and a SCRAM-SHA-512 user; prints the variables to use (scripts/stack-lib/secure.mjs).`);
+CA, and a SCRAM-SHA-512 user; prints the variables to use (scripts/stack-lib/secure.mjs).
+
+--brokers N: a KRaft cluster of N brokers instead (ports $KAFKA_BROKERS's + 0, 2, 4..., controllers the next
+ones), the topics at min(N, 3) replicas and min.insync.replicas 2 (scripts/stack-lib/cluster.mjs).`);
   process.exit(0);
 }
-for (const a of argv) {
-  if (!['--quiet', '-q', '--no-migrate', '--secure'].includes(a)) {
+const brokersAt = argv.indexOf('--brokers');
+const BROKER_COUNT = brokersAt >= 0 ? Number(argv[brokersAt + 1]) : null;
+if (brokersAt >= 0 && !(Number.isInteger(BROKER_COUNT) && BROKER_COUNT >= 1 && BROKER_COUNT <= 9)) {
+  console.error(`stack: --brokers takes a count from 1 to 9, not ${argv[brokersAt + 1] ?? 'nothing'}`);
+  process.exit(2);
+}
+for (const [i, a] of argv.entries()) {
+  if (brokersAt >= 0 && i === brokersAt + 1) continue;
+  if (!['--quiet', '-q', '--no-migrate', '--secure', '--brokers'].includes(a)) {
     console.error(`stack: unknown option ${a} (try --help)`);
     process.exit(2);
   }
@@ -85,6 +95,25 @@ const t0 = Date.now();
 if (argv.includes('--secure')) {
   const { runSecureStack } = await import('./stack-lib/secure.mjs');
   process.exit(await runSecureStack({ env, topicsFile: TOPICS_FILE, quiet: argv.includes('--quiet') }));
+}
+
+// A cluster: asked for, or (no --brokers) the one this METERING_HOME runs already.
+const { clusterLayout, clusterPids, clusterTopics, ensureCluster, recordedClusterSize } =
+  await import('./stack-lib/cluster.mjs');
+const recorded = recordedClusterSize(env);
+const CLUSTER_SIZE =
+  BROKER_COUNT !== null
+    ? BROKER_COUNT > 1
+      ? BROKER_COUNT
+      : 0
+    : recorded > 1 && clusterPids(clusterLayout(recorded, env)).length > 0
+      ? recorded
+      : 0;
+const TOPICS = CLUSTER_SIZE ? clusterTopics(TOPICS_FILE, CLUSTER_SIZE) : TOPICS_FILE;
+let brokers = BROKERS;
+if (BROKER_COUNT === 1 && recorded > 1 && clusterPids(clusterLayout(recorded, env)).length > 0) {
+  console.error(`kafka: FAILED — a cluster of ${recorded} brokers runs here; npm run stack:stop first`);
+  process.exit(1);
 }
 
 const say = (line) => {
@@ -135,7 +164,20 @@ await acquireLock(paths.lockFile, {
 // 1 + 2. Kafka jars and broker
 
 let kafkaState = '';
-{
+if (CLUSTER_SIZE) {
+  const s = Date.now();
+  try {
+    const r = await ensureCluster(CLUSTER_SIZE, { env, timeoutMs: START_TIMEOUT_MS, say });
+    brokers = r.brokers;
+    kafkaState = `a cluster of ${CLUSTER_SIZE}, started by the stack`;
+    const how = r.started.length
+      ? `started node${r.started.length > 1 ? 's' : ''} ${r.started.join(', ')}${r.running.length ? `, ${r.running.join(', ')} already running` : ''}`
+      : 'already running';
+    say(`kafka: cluster of ${CLUSTER_SIZE} up (${how}) ${fmtSecs(Date.now() - s)} — logs ${r.layout.dir}/node-*/logs`);
+  } catch (e) {
+    fail('kafka', e.message, e.logFile);
+  }
+} else {
   const s = Date.now();
   const info = await kafkaAnswers(BROKERS);
   // the pid file's broker, or (pid file lost) a kafka.Kafka running on our rendered properties
@@ -233,7 +275,7 @@ let kafkaState = '';
 // 3. Topics
 
 await step('topics', async () => {
-  const r = await ensureTopics(BROKERS, TOPICS_FILE);
+  const r = await ensureTopics(brokers, TOPICS);
   for (const w of r.warnings) console.error(`topics: WARNING ${w}`);
   const parts = [];
   if (r.created.length) parts.push(`created ${r.created.join(', ')}`);
@@ -243,7 +285,7 @@ await step('topics', async () => {
 });
 
 await step('kafka-coordinators', async () => {
-  const created = await warmUpCoordinators(BROKERS);
+  const created = await warmUpCoordinators(brokers);
   return created ? 'ready (created __consumer_offsets)' : 'ready';
 });
 
@@ -290,15 +332,15 @@ if (MIGRATE) {
 
 const total = fmtSecs(Date.now() - t0);
 if (QUIET) {
-  console.log(`stack ready: kafka ${BROKERS.join(',')}, ${redactUrl(OWNER_URL)} (${total})`);
+  console.log(`stack ready: kafka ${brokers.join(',')}, ${redactUrl(OWNER_URL)} (${total})`);
 } else {
   console.log(`
 stack ready in ${total}
-  KAFKA_BROKERS=${BROKERS.join(',')}   (${kafkaState})
+  KAFKA_BROKERS=${brokers.join(',')}   (${kafkaState})
   DATABASE_OWNER_URL=${redactUrl(OWNER_URL)}   (postgres ${pgState}; migrations, rebuild, verify)
   DATABASE_URL=${redactUrl(env.DATABASE_URL || serviceDatabaseUrl(OWNER_URL))}   (the services, as metering_app)
-  logs:  ${paths.kafkaLog} (broker stdout/stderr)
-         ${paths.serverLog} (broker log)
+  logs:  ${CLUSTER_SIZE ? `${path.join(paths.home, 'cluster')}/node-<n>/logs (kafka.log, server.log)` : `${paths.kafkaLog} (broker stdout/stderr)`}
+         ${CLUSTER_SIZE ? '(every node)' : `${paths.serverLog} (broker log)`}
          ${paths.migrateLog}
   stop:  npm run stack:stop   (--wipe also deletes ${paths.dataDir})`);
 }

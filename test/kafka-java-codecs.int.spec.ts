@@ -1,21 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BrokerConnection, CODEC, registerKafkajsCodecs } from '@metering/kafka';
 import { fetchRequest } from '../libs/kafka/src/fetch-protocol';
+import { stackKafkaLibs } from '../scripts/kafka-libs';
 import { createAndWait, createTestTopics, fetchBatches, readTopic, TestTopics } from './support/kafka';
 import { kafkaBrokers } from './support/urls';
 
 /** The jars `npm run stack` downloaded (the broker's, with kafka-tools and the codecs' own libraries). */
-function kafkaClasspath(): string {
-  const version = /<kafka\.version>\s*([^<\s]+)/.exec(
-    readFileSync(join(__dirname, '..', 'stack', 'pom.xml'), 'utf8'),
-  )![1]!;
-  const home = process.env['METERING_HOME'] || join(homedir(), '.cache', 'usage-metering');
-  return join(home, `kafka-${version}`, 'libs', '*');
-}
+const kafkaClasspath = (): string => join(stackKafkaLibs(), '*');
 
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
 const COUNT = 300;

@@ -1,5 +1,5 @@
 import { Hosts } from '../hosts';
-import { projectionTally } from '../invariant';
+import { outageSurvived, projectionTally } from '../invariant';
 import { createPrivateBroker } from '../private-broker';
 import type { ScenarioResult } from '../report';
 import { ChaosStack, sleep } from '../stack';
@@ -60,9 +60,7 @@ export async function brokerRestart(size: BrokerSize): Promise<ScenarioResult> {
       lost: tally.lost,
       doubleCounted: tally.doubleCounted,
       figures: {
-        'distinct events accepted': hosts.stats.accepted,
-        'events re-sent (duplicates)': hosts.stats.resent,
-        'host retries by answer': JSON.stringify(hosts.stats.retries),
+        ...hosts.figures(),
         ...Object.fromEntries(
           outages.map((o) => [
             `${o.how}: from stop to answering again (s), then to the first 202 (ms)`,
@@ -71,13 +69,7 @@ export async function brokerRestart(size: BrokerSize): Promise<ScenarioResult> {
         ),
         'service restarts needed': unexpected,
       },
-      passed:
-        tally.lost === 0 &&
-        tally.doubleCounted === 0 &&
-        tally.events === hosts.stats.accepted &&
-        unexpected === 0 &&
-        (hosts.stats.retries['503'] ?? 0) > 0 &&
-        hosts.serverFaults === 0,
+      passed: outageSurvived(tally, hosts, unexpected),
     };
   } catch (e) {
     throw new Error(`${String(e)}\n${stack.logs()}\n--- broker\n${broker.logTail()}`, { cause: e });

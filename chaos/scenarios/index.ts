@@ -1,5 +1,6 @@
 import type { ScenarioResult } from '../report';
 import { alertsChaos } from './alerts';
+import { brokerFailover } from './broker-failover';
 import { brokerRestart } from './broker-restart';
 import { killAggregator } from './kill-aggregator';
 import { lateEvents } from './late-events';
@@ -15,6 +16,7 @@ const at = (scale: number, full: number, least: number) => Math.max(least, Math.
 export const SCENARIOS: Record<string, (scale: number) => Promise<ScenarioResult>> = {
   'kill-aggregator': (s) => killAggregator({ events: at(s, 1_000_000, 10_000), kills: at(s, 20, 3) }),
   'broker-restart': (s) => brokerRestart({ events: at(s, 300_000, 6_000), downSeconds: at(s, 20, 8) }),
+  'broker-failover': (s) => brokerFailover({ events: at(s, 300_000, 6_000), downSeconds: at(s, 20, 8) }),
   'postgres-restart': (s) =>
     postgresRestart({
       events: at(s, 300_000, 6_000),

@@ -15,8 +15,16 @@ export const DEFAULT_TOPICS_FILE = path.join(REPO_ROOT, 'schemas', 'topics.json'
 export const DEFAULT_MIGRATIONS_DIR = 'migrations';
 export const MIGRATIONS_TABLE = 'pgmigrations';
 
-/** Kafka version, read from stack/pom.xml (the single place to change it). */
-export function kafkaVersion() {
+/**
+ * Kafka version: KAFKA_VERSION when set (say 3.9.1, to run against a 3.9 broker), else
+ * stack/pom.xml's kafka.version (the single place to change the default).
+ */
+export function kafkaVersion(env = process.env) {
+  if (env.KAFKA_VERSION) {
+    if (!/^\d+\.\d+\.\d+$/.test(env.KAFKA_VERSION))
+      throw new Error(`KAFKA_VERSION=${env.KAFKA_VERSION}: not a version like 4.4.0`);
+    return env.KAFKA_VERSION;
+  }
   const pom = fs.readFileSync(POM_FILE, 'utf8');
   const m = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(pom);
   if (!m) throw new Error(`no <kafka.version> in ${POM_FILE}`);
@@ -26,7 +34,7 @@ export function kafkaVersion() {
 /** Every file and directory the stack uses, all under METERING_HOME. */
 export function stackPaths(env = process.env) {
   const home = path.resolve(env.METERING_HOME || path.join(os.homedir(), '.cache', 'usage-metering'));
-  const version = kafkaVersion();
+  const version = kafkaVersion(env);
   const kafkaDir = path.join(home, `kafka-${version}`);
   const logs = path.join(home, 'logs');
   return {

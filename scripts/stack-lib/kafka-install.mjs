@@ -35,7 +35,13 @@ export function kafkaJarsComplete(paths = stackPaths()) {
   } catch {
     return false;
   }
-  if (marker.pomSha256 !== pomHash() || !Array.isArray(marker.jars) || marker.jars.length === 0) return false;
+  if (
+    marker.pomSha256 !== pomHash() ||
+    marker.kafkaVersion !== paths.kafkaVersion ||
+    !Array.isArray(marker.jars) ||
+    marker.jars.length === 0
+  )
+    return false;
   return marker.jars.every((j) => fs.existsSync(path.join(paths.libs, j)));
 }
 
@@ -66,6 +72,7 @@ export function ensureKafkaJars(paths = stackPaths()) {
     '-f',
     POM_FILE,
     'dependency:copy-dependencies',
+    `-Dkafka.version=${paths.kafkaVersion}`,
     `-DoutputDirectory=${partial}`,
     '-DincludeScope=runtime',
     '-DexcludeTransitive=false',
@@ -155,29 +162,37 @@ function readMetaProperties(dataDir) {
 export function renderServerProperties(paths, env = process.env) {
   const first = splitHostPort(parseBrokers(env.KAFKA_BROKERS || DEFAULT_KAFKA_BROKERS)[0]);
   const controllerPort = Number(env.KAFKA_CONTROLLER_PORT || 9093);
-  const values = {
+  const text = fillTemplate(SERVER_PROPERTIES_TEMPLATE, {
     KAFKA_HOST: first.host,
     KAFKA_PORT: String(first.port),
     CONTROLLER_PORT: String(controllerPort),
     LOG_DIRS: paths.dataDir,
-  };
-  // comment lines are copied as they are (they document the placeholders)
-  const text = fs
-    .readFileSync(SERVER_PROPERTIES_TEMPLATE, 'utf8')
+  });
+  writeGeneratedProperties(paths, text);
+  return { host: first.host, port: first.port, controllerPort };
+}
+
+/** A template's {{PLACEHOLDERS}} filled from `values`; comment lines are copied as they are (they document them). */
+export function fillTemplate(file, values) {
+  return fs
+    .readFileSync(file, 'utf8')
     .split('\n')
     .map((line) =>
       /^\s*#/.test(line)
         ? line
         : line.replace(/\{\{([A-Z_]+)\}\}/g, (m, k) => {
-            if (!(k in values)) throw new Error(`unknown placeholder ${m} in ${SERVER_PROPERTIES_TEMPLATE}`);
+            if (!(k in values)) throw new Error(`unknown placeholder ${m} in ${file}`);
             return values[k];
           }),
     )
     .join('\n');
+}
+
+/** paths.serverProps, with a header saying where it comes from. */
+export function writeGeneratedProperties(paths, text) {
   const header = `# GENERATED from stack/server.properties by scripts/stack.mjs -- edit the template, not this file.\n`;
   fs.mkdirSync(path.dirname(paths.serverProps), { recursive: true });
   fs.writeFileSync(paths.serverProps, header + text);
-  return { host: first.host, port: first.port, controllerPort };
 }
 
 export function renderLog4jProperties(paths) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Admin, ITopicConfig, Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaSecurity } from '@metering/service';
-import { FetchedBatch, PartitionFetcher, topicCopies } from '@metering/kafka';
+import { createAndWait, FetchedBatch, PartitionFetcher, topicCopies } from '@metering/kafka';
 import { kafkaBrokers } from './urls';
 
 export interface TestTopics {
@@ -44,34 +44,8 @@ export async function createTestTopics(brokers: string[] = kafkaBrokers()): Prom
   };
 }
 
-/**
- * Creates the topics and waits until every partition has a leader. kafkajs' own wait for leaders
- * gives up on a transient "does not host this topic-partition" from a busy broker right after
- * creation: create, then wait ourselves.
- */
-export async function createAndWait(admin: Admin, topics: ITopicConfig[]): Promise<void> {
-  await admin.createTopics({ waitForLeaders: false, topics });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ready = await admin
-      .fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
-      .then((m) =>
-        topics.every((want) => {
-          const got = m.topics.find((t) => t.name === want.topic);
-          return (
-            got !== undefined &&
-            got.partitions.length === (want.numPartitions ?? 1) &&
-            got.partitions.every((p) => p.leader >= 0)
-          );
-        }),
-      )
-      .catch(() => false);
-    if (ready) return;
-    if (Date.now() > deadline)
-      throw new Error(`topics ${topics.map((t) => t.topic).join(', ')} have no leaders after 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Creates the topics and waits until every partition has a leader (the Kafka tests' way, shared with chaos). */
+export { createAndWait };
 
 export interface TopicRecord {
   partition: number;
