@@ -191,7 +191,7 @@ export class ProjectionStore {
     while (skip < count && batch.offsets[skip]! < start) skip++;
     const fresh = await this.recordSeen(client, batch.keys, skip, count);
     await client.query({
-      name: `project:${this.tables.hourly}`,
+      name: `project:${this.tables.hourly}:${this.tables.resourceDays ?? 'no-rollups'}`,
       text: this.projectSql,
       values: projectionValues(fold(fresh), pos, batch.nextOffset),
     });

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from './pool';
+import { dayAndHourSource, isUtcZone, wholeDays } from './resource-days';
 import type { OrgId } from '@metering/domain';
 
 export type Granularity = 'hour' | 'day' | 'month';
@@ -57,11 +58,17 @@ export class UsageRepository {
     // An hour is an hour in any zone; days and months are stepped on the local calendar (DST).
     const zone = q.granularity === 'hour' ? `'UTC'` : 'p.tz';
     const keys = [...q.groupBy, 'sku'];
+    // Days and months in UTC are sums of whole UTC days: those come from the daily rollup.
+    const span = q.granularity !== 'hour' && isUtcZone(q.tz) ? wholeDays(q.from, q.to) : null;
+    const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
+    const source = span
+      ? `${dayAndHourSource(usageTable(q.groupBy), span, [], { param, org: '$1', from: '$2::timestamptz', to: '$3::timestamptz' })} u`
+      : usageTable(q.groupBy);
     const sql = `
       WITH p AS (SELECT $4::text AS tz, $5::interval AS step),
       b AS (
         SELECT ${bucket} AS start, ${keys.join(', ')}, sum(quantity) AS quantity, sum(events) AS events
-          FROM ${usageTable(q.groupBy)}, p
+          FROM ${source}, p
          WHERE ${where.join(' AND ')}
          GROUP BY 1, ${keys.map((_, i) => i + 2).join(', ')}
       )
