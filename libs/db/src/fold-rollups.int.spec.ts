@@ -4,6 +4,7 @@ import { foldColumns, FoldInput, UsageColumns } from '@metering/metering';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { LIVE_TABLES } from './projection-tables';
 import { ProjectionStore } from './projection.store';
+import { GroupKey, UsageQuery, UsageRepository } from './usage.repository';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -133,5 +134,27 @@ describe('the rollups the fold keeps (real Postgres)', () => {
     await fold(new ProjectionStore(db.pool), events, 200);
     expect((await db.pool.query('SELECT * FROM usage_hourly ORDER BY 1, 2, 3, 4, 5')).rows).toEqual(hourly.rows);
     expect(await difference(db.pool, DAILY_OF_HOURLY, DAILY)).toEqual([]);
+  });
+
+  it('given usage by day and by month in UTC (read from the rollups), then it equals the same question summed from the hours', async () => {
+    const store = new ProjectionStore(db.pool);
+    await store.ensureSeenWindow(NOW);
+    await fold(store, stream(31, 2000), 300);
+    const repo = new UsageRepository(db.pool);
+    // Etc/GMT has UTC's days but is not taken for UTC: it sums the hourly rows.
+    const ask = (granularity: 'day' | 'month', groupBy: GroupKey[], tz: string): UsageQuery => ({
+      from: new Date(NOW - 20 * DAY - 5 * HOUR),
+      to: new Date(NOW + HOUR),
+      granularity,
+      tz,
+      groupBy,
+      filters: { region: [], app: [], sku: [] },
+    });
+    for (const granularity of ['day', 'month'] as const)
+      for (const groupBy of [['region'], ['app', 'resource']] as GroupKey[][]) {
+        const fromRollups = await repo.usage(asValidatedOrg('acme'), ask(granularity, groupBy, 'UTC'));
+        expect(fromRollups.length).toBeGreaterThan(0);
+        expect(fromRollups).toEqual(await repo.usage(asValidatedOrg('acme'), ask(granularity, groupBy, 'Etc/GMT')));
+      }
   });
 });
