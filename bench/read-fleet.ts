@@ -127,7 +127,13 @@ export async function simulateFold(url: string, hour: Date): Promise<void> {
 }
 
 /** The contract's tiers on each machine SKU: a free allowance, then list price, then 20% off. */
-export const CONTRACT_TIERS = { free: '100000000', list: '2000000000', discount: 0.8 };
+// Scaled with a smaller fleet, so that its month crosses the tiers too.
+const TIER_SCALE = MACHINES / 10_000;
+export const CONTRACT_TIERS = {
+  free: String(Math.round(100_000_000 * TIER_SCALE)),
+  list: String(Math.round(2_000_000_000 * TIER_SCALE)),
+  discount: 0.8,
+};
 export const CREDIT_GRANT = '500.00';
 
 /**
