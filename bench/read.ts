@@ -234,12 +234,11 @@ export function readBenchmark(): Benchmark {
         `${built.resourceRows.toLocaleString('en-US')} per-resource rows, ${built.hourlyRows.toLocaleString('en-US')} hourly rows (built in ${Math.round(built.seconds)} s). ` +
         `The API runs as its own process (built, as deployed). Each run: ${CLIENTS} clients (each its own member token, gzip accepted) ask for the month by region and SKU at hourly ` +
         `granularity (22,320 rows): costs for ${PHASE_SECONDS} s, each client asking again as soon as answered, then usage the same way (its first answer after the last run's fold timed on its own); then costs again for ` +
-        `${PHASE_SECONDS} s while a late event of that month is folded every second (a minute of one machine added to its per-resource, hourly and monthly ` +
+        `${PHASE_SECONDS} s while a late event of that month is folded every second (a minute of one machine added to its per-resource, hourly, daily and monthly ` +
         'rows in one statement, as the aggregator does: every cached answer about the month is stale); one costs request just after such a fold (nothing ' +
         'cached); and the dashboard opened in headless Chromium on ' +
         '"Last month" with a stored token, timed from navigation to every panel drawn (chart, continents, regions, apps, top 20 resources), once with the answers ' +
-        'cached (a second visit) and once just after such a fold (every answer computed again; the top resources from the per-day rollup, in which the ' +
-        "fold's day is rebuilt). " +
+        'cached (a second visit) and once just after such a fold (the top resources from the per-day rollup the fold keeps). ' +
         `Then usage/current (the open month so far, priced under the organization's terms) for ${PHASE_SECONDS} s by the ${CLIENTS} clients the same way: ` +
         `the open month holds the same hours of the month before, shifted by a month up to the current hour (${openHourlyRows.toLocaleString('en-US')} hourly rows and their monthly rollup; ` +
         "no per-resource rows), and the organization has a graduated contract price on each of its 4 machine SKUs from the month's first hour " +
