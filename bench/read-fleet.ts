@@ -1,11 +1,12 @@
 import { Client } from 'pg';
 
 export const READ_ORG = 'fleet-10k';
-export const MACHINES = 10_000;
+/** BENCH_READ_MACHINES: a smaller fleet for a quick look; the goals are about 10,000. */
+export const MACHINES = Number(process.env['BENCH_READ_MACHINES'] ?? 10_000);
 export const VOLUMES = 2_000;
 export const REGIONS = ['ord', 'fra', 'sin', 'gru', 'syd', 'jnb'];
 export const APPS = ['web', 'worker', 'db'];
-const SIZES = ['shared-cpu-1x', 'shared-cpu-2x', 'performance-1x', 'performance-2x'];
+export const SIZES = ['shared-cpu-1x', 'shared-cpu-2x', 'performance-1x', 'performance-2x'];
 
 export interface BuiltFleet {
   resourceRows: number;
@@ -66,6 +67,16 @@ export async function buildReadFleet(url: string, from: Date, to: Date): Promise
       `INSERT INTO usage_monthly (period, org, sku, quantity, events)
        SELECT (date_trunc('month', hour AT TIME ZONE 'UTC'))::date, org, sku, sum(quantity), sum(events) FROM usage_hourly GROUP BY 1, 2, 3`,
     );
+    // The daily rollups the aggregator keeps in the same transaction.
+    await c.query(
+      `INSERT INTO usage_daily (org, day, sku, app, region, quantity, events)
+       SELECT org, (hour AT TIME ZONE 'UTC')::date, sku, app, region, sum(quantity), sum(events) FROM usage_hourly GROUP BY 1, 2, 3, 4, 5`,
+    );
+    await c.query(
+      `INSERT INTO usage_resource_day (org, day, sku, app, region, resource, quantity, events)
+       SELECT org, (hour AT TIME ZONE 'UTC')::date, sku, app, region, resource, sum(quantity), sum(events)
+         FROM usage_resource_hourly GROUP BY 1, 2, 3, 4, 5, 6`,
+    );
     // A stored aggregator position, which the benchmark moves to stand for a fold.
     await c.query(
       `INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ('bench-read', 'usage.events.v1', 0, 1)`,
@@ -73,6 +84,8 @@ export async function buildReadFleet(url: string, from: Date, to: Date): Promise
     await c.query('VACUUM ANALYZE usage_resource_hourly');
     await c.query('VACUUM ANALYZE usage_hourly');
     await c.query('VACUUM ANALYZE usage_monthly');
+    await c.query('VACUUM ANALYZE usage_daily');
+    await c.query('VACUUM ANALYZE usage_resource_day');
     return { resourceRows, hourlyRows: hourly.rowCount ?? 0, seconds: (Date.now() - started) / 1000 };
   } finally {
     await c.end();
@@ -81,7 +94,7 @@ export async function buildReadFleet(url: string, from: Date, to: Date): Promise
 
 /**
  * What the aggregator's commit of a late event of this organization's month does: one more
- * minute of a machine, added to the per-resource, hourly and monthly rows in one statement,
+ * minute of a machine, added to the per-resource, hourly, daily and monthly rows in one statement,
  * and the stored position moved. Every answer about that month is stale after it.
  */
 export async function simulateFold(url: string, hour: Date): Promise<void> {
@@ -98,6 +111,12 @@ export async function simulateFold(url: string, hour: Date): Promise<void> {
        ), m AS (
          UPDATE usage_monthly m SET quantity = m.quantity + 60, events = m.events + 1 FROM r
           WHERE m.org = $1 AND m.period = (date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC'))::date AND m.sku = r.sku
+       ), d AS (
+         UPDATE usage_daily d SET quantity = d.quantity + 60, events = d.events + 1 FROM r
+          WHERE d.org = $1 AND d.day = ($2::timestamptz AT TIME ZONE 'UTC')::date AND d.sku = r.sku AND d.app = r.app AND d.region = r.region
+       ), rd AS (
+         UPDATE usage_resource_day d SET quantity = d.quantity + 60, events = d.events + 1
+          WHERE d.org = $1 AND d.day = ($2::timestamptz AT TIME ZONE 'UTC')::date AND d.resource = 'm_00001'
        )
        UPDATE consumer_offsets SET next_offset = next_offset + 1, updated_at = now() WHERE consumer_group = 'bench-read'`,
       [READ_ORG, hour],
@@ -108,14 +127,21 @@ export async function simulateFold(url: string, hour: Date): Promise<void> {
 }
 
 /** The contract's tiers on each machine SKU: a free allowance, then list price, then 20% off. */
-export const CONTRACT_TIERS = { free: '100000000', list: '2000000000', discount: 0.8 };
+// Scaled with a smaller fleet, so that its month crosses the tiers too.
+const TIER_SCALE = MACHINES / 10_000;
+export const CONTRACT_TIERS = {
+  free: String(Math.round(100_000_000 * TIER_SCALE)),
+  list: String(Math.round(2_000_000_000 * TIER_SCALE)),
+  discount: 0.8,
+};
 export const CREDIT_GRANT = '500.00';
 
 /**
  * The open month so far for the organization, and its commercial terms, for `usage/current`:
  * the hourly projection of the same hours of the month before, shifted by a month up to the
- * current hour, and the monthly rollup of it (what `usage/current` reads; the per-resource rows
- * of the open month are not built: no measured read touches them). A graduated contract price on
+ * current hour, its daily and monthly rollups (what `usage/current` reads), and the per-resource
+ * days before today (the per-resource hours are not built: no measured read of the month touches
+ * them; the live folds of the benchmark write today's). A graduated contract price on
  * each machine SKU from the month's first hour (a free first tier, the list price, then 20% off)
  * and a credit grant, inserted as the owner. Answers the hourly rows written.
  */
@@ -133,6 +159,20 @@ export async function addOpenMonth(url: string, lastFrom: Date, openFrom: Date, 
       `INSERT INTO usage_monthly (period, org, sku, quantity, events)
        SELECT $2::date, org, sku, sum(quantity), sum(events) FROM usage_hourly WHERE org = $1 AND hour >= $2 GROUP BY org, sku`,
       [READ_ORG, openFrom],
+    );
+    await c.query(
+      `INSERT INTO usage_daily (org, day, sku, app, region, quantity, events)
+       SELECT org, (hour AT TIME ZONE 'UTC')::date, sku, app, region, sum(quantity), sum(events)
+         FROM usage_hourly WHERE org = $1 AND hour >= $2 GROUP BY 1, 2, 3, 4, 5`,
+      [READ_ORG, openFrom],
+    );
+    // Whole days of resources the same way (the dashboard's top resources of this month); today's
+    // resources are what the live folds of the benchmark write.
+    await c.query(
+      `INSERT INTO usage_resource_day (org, day, sku, app, region, resource, quantity, events)
+       SELECT org, day + ($3::date - $2::date), sku, app, region, resource, quantity, events FROM usage_resource_day
+        WHERE org = $1 AND day >= $2::date AND day < $2::date + ($4::date - $3::date)`,
+      [READ_ORG, lastFrom, openFrom, now],
     );
     await c.query(
       `INSERT INTO prices (sku, org, unit, tiers, tier_mode, effective_from, created_by)
@@ -156,7 +196,7 @@ export async function addOpenMonth(url: string, lastFrom: Date, openFrom: Date, 
        VALUES ($1, $2, 'bench: service credit', $3::timestamptz - interval '1 day', 'bench')`,
       [READ_ORG, CREDIT_GRANT, now],
     );
-    await c.query('ANALYZE usage_hourly, usage_monthly, prices, credit_grants');
+    await c.query('ANALYZE usage_hourly, usage_monthly, usage_daily, usage_resource_day, prices, credit_grants');
     return hourly.rowCount ?? 0;
   } finally {
     await c.end();

@@ -8,6 +8,7 @@ import type { Benchmark } from './harness';
 export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   ingest: async () => (await import('./ingest')).ingestBenchmark(),
   fold: async () => (await import('./fold')).foldBenchmark(),
+  'fold-rollups': async () => (await import('./fold-rollups')).foldRollupsBenchmark(),
   freshness: async () => (await import('./freshness')).freshnessBenchmark(),
   close: async () => (await import('./close')).closeBenchmark(),
   read: async () => (await import('./read')).readBenchmark(),

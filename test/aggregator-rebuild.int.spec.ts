@@ -52,7 +52,7 @@ describe('rebuilding the projections from offset 0 while the live aggregator run
       const grants = async () =>
         (
           await db.pool.query<{ relname: string; acl: string }>(
-            `SELECT relname, relacl::text AS acl FROM pg_class WHERE relname IN ('usage_hourly', 'usage_resource_hourly', 'usage_monthly') ORDER BY 1`,
+            `SELECT relname, relacl::text AS acl FROM pg_class WHERE relname IN ('usage_hourly', 'usage_resource_hourly', 'usage_monthly', 'usage_daily', 'usage_resource_day') ORDER BY 1`,
           )
         ).rows;
       const grantsBefore = await grants();
@@ -72,6 +72,8 @@ describe('rebuilding the projections from offset 0 while the live aggregator run
         usage_resource_hourly: 0,
         usage_monthly: 0,
         correction_outcomes: 0,
+        usage_daily: 0,
+        usage_resource_day: 0,
       });
       expect(report.events).toBeGreaterThan(0);
       expect(await oid()).not.toBe(before); // the rebuilt table is the one in place now

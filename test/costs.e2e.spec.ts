@@ -122,7 +122,7 @@ describe('cost estimates', () => {
     expect(lines).toHaveLength(5);
   });
 
-  it('reads whole past days of resources from the daily rollup, and rebuilds a day when late usage arrives for it', async () => {
+  it('reads whole days of resources from the daily rollup the fold keeps, also when late usage arrives for a day', async () => {
     const today = Math.floor(Date.now() / DAY) * DAY;
     // The day before yesterday: a whole past day that the fixture's last 6 hours never reach,
     // even when the tests run just after midnight (UTC).
@@ -143,19 +143,19 @@ describe('cost estimates', () => {
     const rolledUp = async () =>
       (
         await db.pool.query(
-          `SELECT quantity::text AS q FROM usage_resource_daily WHERE org = 'acme' AND day = $1 AND resource = 'm_06'`,
+          `SELECT quantity::text AS q FROM usage_resource_day WHERE org = 'acme' AND day = $1 AND resource = 'm_06'`,
           [new Date(day - DAY).toISOString().slice(0, 10)],
         )
       ).rows.map((r) => r.q);
 
-    // That day gets its first usage: the day is built.
+    // That day gets its first usage, in the fold's own transaction.
     events.push(lateEvent('late-1', 12, 1000));
     await post(events.slice(-1));
     const first = (await call(`${svc.api}/v1/orgs/acme/costs?${q}`, { token: viewer })).body;
     expect(amountOf(first)).toBe(expectedCost(events, prices, runtime));
     expect(await rolledUp()).toEqual(['1000']);
 
-    // More usage for that day, once it was built: the day is built again, not read stale.
+    // More usage for that day, once it was read: the day holds it, nothing read stale.
     events.push(lateEvent('late-2', 11, 2000));
     await post(events.slice(-1));
     const second = (await call(`${svc.api}/v1/orgs/acme/costs?${q}`, { token: viewer })).body;

@@ -208,7 +208,7 @@ describe('estimates under commercial terms', () => {
       const bySku = await costs('acme', `granularity=total&group_by=sku&sku=${PERF}`);
       const byResource = await costs('acme', `granularity=total&group_by=resource&sku=${PERF}`);
       expect([bySku.total, byResource.total]).toEqual(['2.20', '2.20']);
-      const built = await db.pool.query(`SELECT count(*)::int AS n FROM usage_resource_daily_built WHERE org = 'acme'`);
+      const built = await db.pool.query(`SELECT count(*)::int AS n FROM usage_resource_day WHERE org = 'acme'`);
       expect(built.rows[0].n).toBeGreaterThan(0);
     },
   );

@@ -29,6 +29,8 @@ export function testConfig(
     consumerGroup: `test-aggregator-${topics.usage}`,
     // Tests fire requests faster than any client should; the limiter has tests of its own.
     rateLimits: { ingest: { perSecond: 1e6, burst: 1e6 }, read: { perSecond: 1e6, burst: 1e6 } },
+    // Tests read what they just folded; the staleness bound has tests of its own.
+    readStalenessMs: 0,
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import { METERING_CONFIG, MeteringConfig } from '@metering/service';
 import type { Request, Response } from 'express';
 import { unitOf } from '@metering/catalog';
 import { CheckedOrg, OrgRole } from '@metering/auth';
@@ -54,8 +55,9 @@ export class CostsController {
   constructor(
     private readonly costs: CostRepository,
     zones: TimeZoneRepository,
+    @Inject(METERING_CONFIG) config: MeteringConfig,
   ) {
-    this.endpoint = new ReadEndpoint('costs', parseCostQuery, zones, costs);
+    this.endpoint = new ReadEndpoint('costs', parseCostQuery, zones, costs, config.readStalenessMs);
   }
 
   @Get()

@@ -1,8 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { estimateMonth, TermsLine } from '@metering/billing';
 import { CheckedOrg, OrgRole } from '@metering/auth';
 import { CostRepository } from '@metering/db';
 import { OrgId, periodBounds, periodOf } from '@metering/domain';
+import { METERING_CONFIG, MeteringConfig } from '@metering/service';
+import { BoundedAnswers } from './bounded-staleness';
 import { iso } from './render';
 
 /** A line as the invoice would have it: `usage` per (sku, unit price), a tiered SKU one per tier reached; `minimum` and `credit` lines are money only. */
@@ -33,14 +35,27 @@ export interface CurrentUsage {
 /**
  * The open month so far, priced under the organization's own terms (contract prices, tiers,
  * its minimum, the credits a close would draw on): what the customer's bill would say today.
+ * Computed once for all concurrent readers of an organization and served while at most
+ * READ_STALENESS_MS old (`as_of` says when it was computed).
  */
 @Controller('v1/orgs/:org/usage/current')
 export class CurrentUsageController {
-  constructor(private readonly costs: CostRepository) {}
+  private readonly answers: BoundedAnswers<CurrentUsage>;
+
+  constructor(
+    private readonly costs: CostRepository,
+    @Inject(METERING_CONFIG) config: MeteringConfig,
+  ) {
+    this.answers = new BoundedAnswers(config.readStalenessMs);
+  }
 
   @Get()
   @OrgRole('viewer')
-  async get(@CheckedOrg() org: OrgId): Promise<CurrentUsage> {
+  get(@CheckedOrg() org: OrgId): Promise<CurrentUsage> {
+    return this.answers.get(org, () => this.compute(org));
+  }
+
+  private async compute(org: OrgId): Promise<CurrentUsage> {
     const now = Date.now();
     const period = periodOf(now);
     const { from, to } = periodBounds(period);

@@ -42,8 +42,10 @@ export class ReadEndpoint<P extends ParsedRead> {
     private readonly parse: (raw: RawQuery) => Parsed<P>,
     private readonly zones: Pick<TimeZoneRepository, 'knows' | 'localToInstant'>,
     watermarks: Pick<CostRepository, 'watermark'>,
+    /** READ_STALENESS_MS: how old a served answer may be. */
+    stalenessMs: number,
   ) {
-    this.answers = new CachedAnswers(watermarks);
+    this.answers = new CachedAnswers(watermarks, stalenessMs);
   }
 
   async serve(

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -14,7 +14,7 @@ import { unitOf } from '@metering/catalog';
 import { CheckedOrg, OrgRole } from '@metering/auth';
 import { CostGranularity, CostRepository, CostRow, ResourceRepository, TimeZoneRepository } from '@metering/db';
 import { Dec, OrgId } from '@metering/domain';
-import { badRequest, notFound } from '@metering/service';
+import { badRequest, METERING_CONFIG, MeteringConfig, notFound } from '@metering/service';
 import { ReadEndpoint, Resolved } from './read-endpoint';
 import { iso, renderCsv, renderJson } from './render';
 import { ResourceIndex } from './resource-index';
@@ -72,9 +72,10 @@ export class ResourcesController {
     private readonly costs: CostRepository,
     private readonly resources: ResourceRepository,
     zones: TimeZoneRepository,
+    @Inject(METERING_CONFIG) config: MeteringConfig,
   ) {
-    this.list = new ReadEndpoint('resources', parseResourceList, zones, costs);
-    this.history = new ReadEndpoint('resource', parseResourceHistory, zones, costs);
+    this.list = new ReadEndpoint('resources', parseResourceList, zones, costs, config.readStalenessMs);
+    this.history = new ReadEndpoint('resource', parseResourceHistory, zones, costs, config.readStalenessMs);
     this.index = new ResourceIndex(costs);
   }
 

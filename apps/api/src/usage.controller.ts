@@ -1,4 +1,5 @@
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import { METERING_CONFIG, MeteringConfig } from '@metering/service';
 import type { Request, Response } from 'express';
 import { unitOf } from '@metering/catalog';
 import { CheckedOrg, OrgRole } from '@metering/auth';
@@ -32,8 +33,9 @@ export class UsageController {
     private readonly usage: UsageRepository,
     zones: TimeZoneRepository,
     costs: CostRepository,
+    @Inject(METERING_CONFIG) config: MeteringConfig,
   ) {
-    this.endpoint = new ReadEndpoint('usage', parseUsageQuery, zones, costs);
+    this.endpoint = new ReadEndpoint('usage', parseUsageQuery, zones, costs, config.readStalenessMs);
   }
 
   @Get()

@@ -53,7 +53,7 @@ function increase(t: ProjectionTables): string {
        INSERT INTO ${checked(t.monthly)} AS p (period, org, sku, quantity, events)
        VALUES ((date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC'))::date, $1, $3, $7, 1)
        ON CONFLICT (period, org, sku) DO UPDATE ${ADD}
-     )
+     )${increaseRollups(t)}
      INSERT INTO ${checked(t.resources)} AS p (org, hour, sku, app, region, resource, quantity, events)
      VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
      ON CONFLICT (org, hour, sku, app, region, resource) DO UPDATE ${ADD}`;
@@ -66,7 +66,43 @@ function reduce(t: ProjectionTables): string {
      ), monthly AS (
        UPDATE ${checked(t.monthly)} ${set}
         WHERE period = (date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC'))::date AND org = $1 AND sku = $3
-     )
+     )${reduceRollups(t, set)}
      UPDATE ${checked(t.resources)} ${set}
       WHERE org = $1 AND hour = $2 AND sku = $3 AND app = $4 AND region = $5 AND resource = $6`;
+}
+
+/** The fold's daily rollups (when these tables keep them) take the correction like the hours do. */
+const DAY = `($2::timestamptz AT TIME ZONE 'UTC')::date`;
+
+function increaseRollups(t: ProjectionTables): string {
+  const daily = t.daily
+    ? `, daily AS (
+       INSERT INTO ${checked(t.daily)} AS p (org, day, sku, app, region, quantity, events)
+       VALUES ($1, ${DAY}, $3, $4, $5, $7, 1)
+       ON CONFLICT (org, day, sku, app, region) DO UPDATE ${ADD}
+     )`
+    : '';
+  const resourceDays = t.resourceDays
+    ? `, resource_days AS (
+       INSERT INTO ${checked(t.resourceDays)} AS p (org, day, sku, app, region, resource, quantity, events)
+       VALUES ($1, ${DAY}, $3, $4, $5, $6, $7, 1)
+       ON CONFLICT (org, day, sku, app, region, resource) DO UPDATE ${ADD}
+     )`
+    : '';
+  return daily + resourceDays;
+}
+
+function reduceRollups(t: ProjectionTables, set: string): string {
+  const daily = t.daily
+    ? `, daily AS (
+       UPDATE ${checked(t.daily)} ${set} WHERE org = $1 AND day = ${DAY} AND sku = $3 AND app = $4 AND region = $5
+     )`
+    : '';
+  const resourceDays = t.resourceDays
+    ? `, resource_days AS (
+       UPDATE ${checked(t.resourceDays)} ${set}
+        WHERE org = $1 AND day = ${DAY} AND sku = $3 AND app = $4 AND region = $5 AND resource = $6
+     )`
+    : '';
+  return daily + resourceDays;
 }

@@ -4,7 +4,7 @@ import { EstimateSpan, estimateSpans, monthsOf, Terms, tieredSkus, UsageSegment 
 import { OrgId, Period, periodBounds } from '@metering/domain';
 import { EstimateUsage } from './estimate-usage';
 import { PG_POOL } from './pool';
-import { closedDays, ResourceDays, splitDays } from './resource-days';
+import { dayAndHourSource, isUtcZone, splitDays, wholeDays } from './resource-days';
 import { TermsRepository } from './terms.repository';
 import { LabelQuery, labelSql, NO_LABELS, usesLabels } from './label-sql';
 import type { Granularity } from './usage.repository';
@@ -69,14 +69,12 @@ const skusOf = (terms: Terms): string[] => [...new Set(terms.data.prices.map((e)
  */
 @Injectable()
 export class CostRepository {
-  private readonly days: ResourceDays;
   private readonly usage: EstimateUsage;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly termsOf: TermsRepository,
   ) {
-    this.days = new ResourceDays(pool);
     this.usage = new EstimateUsage(pool);
   }
 
@@ -165,7 +163,7 @@ export class CostRepository {
       cuts.map((t) => new Date(t).toISOString()),
       'timestamptz[]',
     );
-    const source = await this.source(org, q, cuts, { param, orgP, from, to });
+    const source = this.source(q, cuts, { param, orgP, from, to });
     const keys = q.groupBy;
     // With labels, usage is summed per app too, and the app's labels joined onto those sums.
     const labels = q.labelQuery ?? NO_LABELS;
@@ -245,38 +243,22 @@ export class CostRepository {
   }
 
   /**
-   * Where the rows come from. Resources over whole days that have ended are read from the
-   * daily rollup (brought up to date first), the hours around them from the hourly rows; the
-   * rest reads the projection itself. A day inside which a price changes (`cuts` not at
-   * midnight: a new entry, or an hour that crosses a tier) is read from the hourly rows too: its
-   * day's sum could not be priced as one.
+   * Where the rows come from. Whole UTC days are read from the daily rollup of the projection
+   * (the aggregator keeps it in the fold's own transaction, today included), the hours around
+   * them from the hourly rows, when the answer's buckets are made of whole UTC days (a total,
+   * or days and months in UTC). A day inside which a price changes (`cuts` not at midnight: a
+   * new entry, or an hour that crosses a tier) is read from the hourly rows too: its day's sum
+   * could not be priced as one.
    */
-  private async source(
-    org: OrgId,
+  private source(
     q: CostQuery,
     cuts: readonly number[],
     p: { param: (v: unknown, type: string) => string; orgP: string; from: string; to: string },
-  ): Promise<string> {
+  ): string {
     const table = costTable(q);
-    const span =
-      table === 'usage_resource_hourly' && q.granularity === 'total' ? closedDays(q.from, q.to, Date.now()) : null;
+    const byDays = q.granularity === 'total' || (q.granularity !== 'hour' && isUtcZone(q.tz));
+    const span = byDays ? wholeDays(q.from, q.to) : null;
     if (!span) return table;
-    const split = splitDays(span, cuts);
-    await this.days.refresh(org, span);
-    const first = p.param(span.first.toISOString(), 'timestamptz');
-    const end = p.param(span.end.toISOString(), 'timestamptz');
-    const hourly = [`(hour >= ${p.from} AND hour < ${first})`, `(hour >= ${end} AND hour < ${p.to})`];
-    for (const d of split)
-      hourly.push(
-        `(hour >= ${p.param(d.toISOString(), 'timestamptz')} AND hour < ${p.param(new Date(d.getTime() + 86_400_000).toISOString(), 'timestamptz')})`,
-      );
-    const except = p.param(
-      split.map((d) => d.toISOString().slice(0, 10)),
-      'date[]',
-    );
-    return `(${ResourceDays.source(p.orgP, first, end, except)}
-      UNION ALL
-      SELECT org, hour, sku, app, region, resource, quantity FROM usage_resource_hourly
-       WHERE org = ${p.orgP} AND (${hourly.join(' OR ')}))`;
+    return dayAndHourSource(table, span, splitDays(span, cuts), { ...p, org: p.orgP });
   }
 }

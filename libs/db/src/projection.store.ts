@@ -204,7 +204,7 @@ export class ProjectionStore {
     const fresh = await this.recordSeen(client, batch.keys, skip, count);
     const project = (events: Int32Array) =>
       client.query({
-        name: `project:${this.tables.hourly}`,
+        name: `project:${this.tables.hourly}:${this.tables.resourceDays ?? 'no-rollups'}`,
         text: this.projectSql,
         values: projectionValues(fold(events), pos, batch.nextOffset),
       });

@@ -7,6 +7,8 @@ export const REBUILD_TABLES: ProjectionTables = {
   hourly: 'usage_hourly_rebuild',
   resources: 'usage_resource_hourly_rebuild',
   monthly: 'usage_monthly_rebuild',
+  daily: 'usage_daily_rebuild',
+  resourceDays: 'usage_resource_day_rebuild',
   seen: 'seen_events_rebuild',
   corrections: 'correction_outcomes_rebuild',
   seenPartitioned: false,
@@ -17,6 +19,8 @@ const SWAPPED = [
   [LIVE_TABLES.resources, REBUILD_TABLES.resources],
   [LIVE_TABLES.monthly, REBUILD_TABLES.monthly],
   [LIVE_TABLES.corrections, REBUILD_TABLES.corrections],
+  [LIVE_TABLES.daily!, REBUILD_TABLES.daily!],
+  [LIVE_TABLES.resourceDays!, REBUILD_TABLES.resourceDays!],
 ] as const;
 
 export interface SwapReport {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from './pool';
+import { dayAndHourSource, isUtcZone, wholeDays } from './resource-days';
 import type { OrgId } from '@metering/domain';
 import { LabelQuery, labelSql, NO_LABELS, usesLabels } from './label-sql';
 
@@ -64,13 +65,19 @@ export class UsageRepository {
     // With labels, the hours are summed per app first, then the app's labels joined on those sums.
     const labelled = usesLabels(q.labelQuery ?? NO_LABELS);
     const inner = labelled && !keys.includes('app') ? [...keys, 'app'] : keys;
-    const l = labelSql(q.labelQuery ?? NO_LABELS, 'b.app', '$1', (v, t) => `$${params.push(v)}::${t}`);
+    const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
+    const l = labelSql(q.labelQuery ?? NO_LABELS, 'b.app', '$1', param);
     const outer = [...keys, ...l.names];
+    // Days and months in UTC are sums of whole UTC days: those come from the daily rollup.
+    const span = q.granularity !== 'hour' && isUtcZone(q.tz) ? wholeDays(q.from, q.to) : null;
+    const source = span
+      ? `${dayAndHourSource(usageTable(q.groupBy), span, [], { param, org: '$1', from: '$2::timestamptz', to: '$3::timestamptz' })} u`
+      : usageTable(q.groupBy);
     const sql = `
       WITH p AS (SELECT $4::text AS tz, $5::interval AS step),
       b AS (
         SELECT ${bucket} AS start, ${inner.join(', ')}, sum(quantity) AS quantity, sum(events) AS events
-          FROM ${usageTable(q.groupBy)}, p
+          FROM ${source}, p
          WHERE ${where.join(' AND ')}
          GROUP BY 1, ${inner.map((_, i) => i + 2).join(', ')}
       )${

@@ -23,6 +23,8 @@ export interface MeteringConfig {
   consumerGroup: string;
   /** How long a period close waits for the aggregator to fold what Kafka held when it began. */
   closeBarrierTimeoutMs: number;
+  /** How old a read answer may be when served (its computation's start); 0: never older than the request. */
+  readStalenessMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Per-token request rates: hosts posting events, members reading. The operator is not limited. */
   rateLimits: { ingest: { perSecond: number; burst: number }; read: { perSecond: number; burst: number } };
@@ -126,6 +128,14 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(name, `not a whole number of 0 or more: '${raw}'`);
+  return n;
+}
+
 function nonEmpty(env: Env, name: string, fallback: string): string {
   const raw = env[name];
   if (raw === undefined) return fallback;
@@ -210,6 +220,7 @@ export function loadConfig(env: Env = process.env): MeteringConfig {
       retryBaseMs: positiveInt(env, 'ALERT_WEBHOOK_RETRY_BASE_MS', 10_000),
     },
     closeBarrierTimeoutMs: positiveInt(env, 'CLOSE_BARRIER_TIMEOUT_MS', 60_000),
+    readStalenessMs: nonNegativeInt(env, 'READ_STALENESS_MS', 500),
     logLevel: logLevel as MeteringConfig['logLevel'],
     rateLimits: {
       ingest: {
