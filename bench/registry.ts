@@ -13,4 +13,5 @@ export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   read: async () => (await import('./read')).readBenchmark(),
   memory: async () => (await import('./memory')).memoryBenchmark(),
   'kafka-clients': async () => (await import('./kafka-clients')).kafkaClientsBenchmark(),
+  e2e: async () => (await import('./e2e')).e2eBenchmark(),
 };
