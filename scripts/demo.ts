@@ -8,7 +8,7 @@
  * price with a free allowance, a monthly minimum, a credit), so the invoices show those lines too.
  * Each phase prints its time (and its rate in events/s where it moves events).
  *
- *   npm run demo -- [--machines 10000] [--days 30] [--batch 5000] [--in-flight 12] [--name NAME] [--exit]
+ *   npm run demo -- [--machines 10000] [--orgs 32] [--days 30] [--batch 5000] [--in-flight 12] [--name NAME] [--exit]
  *
  * `--name NAME` runs it on a database, topics and ports of its own (scripts/demo-isolation.ts).
  */
@@ -22,20 +22,9 @@ import { loadConfig, MeteringConfig } from '@metering/service';
 import { Dec, formatUsd, Period, periodBounds, periodOf, sumDec } from '@metering/domain';
 import type { Machine } from '@metering/fleet';
 import { isolate } from './demo-isolation';
-import { replayFleet } from './demo-load';
+import { NAMED, organizations, replayFleet } from './demo-load';
 
 const HOUR = 3_600_000;
-const ORGS = [
-  ['acme', 'Acme Corp'],
-  ['globex', 'Globex Corporation'],
-  ['initech', 'Initech'],
-  ['umbrella', 'Umbrella Health'],
-  ['hooli', 'Hooli'],
-  ['piedpiper', 'Pied Piper'],
-  ['soylent', 'Soylent'],
-  ['stark', 'Stark Industries'],
-] as const;
-
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -262,6 +251,8 @@ async function main(): Promise<void> {
   const days = arg('days', 30);
   const batch = arg('batch', 5_000);
   const inFlight = arg('in-flight', 12);
+  const { orgs: ORGS, weights } = organizations(arg('orgs', 32));
+  const named = new Set<string>(NAMED.map(([o]) => o));
   if (days > 34) throw new Error('--days: at most 34 (the collector refuses events over 35 days old)');
   if (batch > 10_000) throw new Error('--batch: at most 10,000 (the collector refuses larger requests)');
   const name = stringArg('name');
@@ -278,7 +269,7 @@ async function main(): Promise<void> {
     if (res.status !== 201 && res.status !== 409)
       throw new Error(`POST /v1/orgs: ${res.status} ${JSON.stringify(res.json)}`);
   }
-  const fleet = simulateFleet({ machines, orgs: ORGS.map(([s]) => s) });
+  const fleet = simulateFleet({ machines, orgs: ORGS.map(([s]) => s), orgWeights: weights });
   const tokens = new Map<string, string>();
   for (const region of new Set(fleet.map((m) => m.region))) {
     const res = await call(`${url.api}/v1/hosts`, op, { name: `${region}-01` });
@@ -291,7 +282,9 @@ async function main(): Promise<void> {
   const period = periodOf(periodBounds(periodOf(toHour)).from - 1);
   // Terms for three organizations with machines: the GPU contract, a minimum for the smallest, a credit.
   const gpu = gpuContractFor(fleet);
-  const withMachines = ORGS.map(([o]) => o).filter((o) => o !== gpu?.org && fleet.some((m) => m.org === o));
+  const withMachines = ORGS.map(([o]) => o).filter(
+    (o) => named.has(o) && o !== gpu?.org && fleet.some((m) => m.org === o),
+  );
   const minimumOrg = withMachines.at(-1)!;
   const creditOrg = withMachines.find((o) => o !== minimumOrg) ?? minimumOrg;
   await setTerms(period, gpu, creditOrg);
@@ -333,13 +326,13 @@ async function main(): Promise<void> {
     if (counted >= posted) break;
     if (Date.now() > deadline)
       throw new Error(`the aggregator folded ${counted} of ${posted} events in 15 minutes; see the services log`);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1000));
   }
   phase('fold', tFold);
   phase('ingest+fold', started, posted);
   console.log('');
 
-  for (const [org, name] of ORGS) {
+  for (const [org, name] of ORGS.filter(([o]) => named.has(o))) {
     const rows = await usageOf(org);
     const continents = new Set(rows.map((r) => continentOf(r.region)?.code ?? '?'));
     const ms = fleet.filter((m) => m.org === org).length;
@@ -347,6 +340,12 @@ async function main(): Promise<void> {
       `${name} (${org}): ${ms.toLocaleString('en-US')} machines in ${new Set(rows.map((r) => r.region)).size} regions on ${[...continents].sort().join(', ')}; ${rows.reduce((s, r) => s + r.events, 0).toLocaleString('en-US')} events`,
     );
   }
+
+  const tail = ORGS.filter(([o]) => !named.has(o)).map(([o]) => o);
+  if (tail.length > 0)
+    console.log(
+      `and ${tail.length} smaller customers (customer-01 ..): ${fleet.filter((m) => !named.has(m.org)).length.toLocaleString('en-US')} machines`,
+    );
 
   await setMinimum(period, minimumOrg);
   const tClose = performance.now();
@@ -358,12 +357,19 @@ async function main(): Promise<void> {
   console.log(
     `\nclosed ${period}: ${invoices.length} invoices (${close.json.created} new), together ${formatUsd(total)}`,
   );
+  const others = invoices.filter((i) => !named.has(i.org));
   for (const i of invoices) {
+    if (!named.has(i.org)) continue;
     console.log(`  ${i.number}  ${i.org.padEnd(12)} ${formatUsd(i.total).padStart(15)}`);
     if (i.org !== gpu?.org && i.org !== minimumOrg && i.org !== creditOrg) continue;
     const full = await must(`GET invoice ${i.number}`, call(`${url.invoicing}/v1/billing/invoices/${i.number}`, op));
     for (const line of termsLines(full.lines as Line[], i.org === gpu?.org ? gpu.sku : undefined)) console.log(line);
   }
+
+  if (others.length > 0)
+    console.log(
+      `  and ${others.length} invoices of the smaller customers, together ${formatUsd(sumDec(others.map((i) => Dec.of(i.total))))}`,
+    );
 
   // A billing member of the largest organization, to sign in to the dashboard with.
   const [org] = ORGS[0];
