@@ -261,6 +261,7 @@ async function main(): Promise<void> {
   const home = process.env['METERING_HOME'] ?? join(homedir(), '.cache', 'usage-metering');
   mkdirSync(join(home, 'logs'), { recursive: true });
   const child = await startServices(join(home, 'logs', name ? `services-${name}.log` : 'services.log'));
+  servicesStarted = child;
   phase('services', t0);
   const tSetup = performance.now();
 
@@ -313,19 +314,24 @@ async function main(): Promise<void> {
   const tFold = performance.now();
 
   const window = `from=${new Date(fromHour).toISOString()}&to=${new Date(toHour).toISOString()}&granularity=month&group_by=region`;
-  const usageOf = async (org: string) =>
-    (await call(`${url.api}/v1/orgs/${org}/usage?${window}`, op)).json.rows as {
-      region: string;
-      sku: string;
-      quantity: string;
-      events: number;
-    }[];
-  const deadline = Date.now() + 15 * 60_000;
+  type UsageRow = { region: string; sku: string; quantity: string; events: number };
+  // A busy API may answer 503 (its pool waited too long): asked again, never read as "no rows".
+  const usageOf = async (org: string): Promise<UsageRow[]> => {
+    for (let attempt = 1; ; attempt++) {
+      const res = await call(`${url.api}/v1/orgs/${org}/usage?${window}`, op);
+      if (res.status === 200) return res.json.rows as UsageRow[];
+      if (attempt >= 10) throw new Error(`GET usage of ${org}: ${res.status} ${JSON.stringify(res.json)}`);
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  };
+  const deadline = Date.now() + 30 * 60_000;
   for (;;) {
-    const counted = (await Promise.all(ORGS.map(([o]) => usageOf(o)))).flat().reduce((s, r) => s + r.events, 0);
+    // One organization at a time: 32 month-long reads at once would take the API's whole pool while the fold runs.
+    let counted = 0;
+    for (const [o] of ORGS) counted += (await usageOf(o)).reduce((s, r) => s + r.events, 0);
     if (counted >= posted) break;
     if (Date.now() > deadline)
-      throw new Error(`the aggregator folded ${counted} of ${posted} events in 15 minutes; see the services log`);
+      throw new Error(`the aggregator folded ${counted} of ${posted} events in 30 minutes; see the services log`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   phase('fold', tFold);
@@ -404,7 +410,13 @@ async function main(): Promise<void> {
   }
 }
 
+// The services this run started, stopped when it fails (they would outlive it otherwise).
+let servicesStarted: ChildProcess | null = null;
+
 main().catch((e: unknown) => {
   console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  if (servicesStarted && servicesStarted.exitCode === null) {
+    servicesStarted.once('exit', () => process.exit(1));
+    servicesStarted.kill('SIGTERM');
+  } else process.exit(1);
 });
