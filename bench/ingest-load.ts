@@ -8,7 +8,13 @@ export interface LoadResult {
   latenciesMs: number[];
 }
 
-function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ status: number; text: string }> {
+/** One POST /v1/events of a ready body over `agent`; the answer's status and text. */
+export function post(
+  agent: Agent,
+  url: URL,
+  token: string,
+  body: Buffer | string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -20,7 +26,7 @@ function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ st
         headers: {
           authorization: `Bearer ${token}`,
           'content-type': 'application/cloudevents-batch+json',
-          'content-length': body.length,
+          'content-length': Buffer.byteLength(body),
         },
       },
       (res) => {

@@ -15,4 +15,5 @@ export const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   memory: async () => (await import('./memory')).memoryBenchmark(),
   'kafka-clients': async () => (await import('./kafka-clients')).kafkaClientsBenchmark(),
   'kafka-cluster': async () => (await import('./kafka-cluster')).kafkaClusterBenchmark(),
+  e2e: async () => (await import('./e2e')).e2eBenchmark(),
 };

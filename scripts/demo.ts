@@ -1,38 +1,30 @@
 /**
  * `npm run demo`: the pipeline doing its job on a simulated fleet. Starts the four services
  * (unless they already run), creates organizations and one platform host per region, replays
- * the last 30 days of a simulated fleet (2,000 machines; `--machines 10000` for the full one)
- * through the collector, waits until the aggregator has folded everything, closes the last
- * full month and prints the invoices, then the dashboard's address with a token to sign in with.
- * Before the close it gives three organizations commercial terms (a tiered GPU contract price
- * with a free allowance, a monthly minimum, a credit), so the invoices show those lines too.
+ * the last 30 days of the contract's simulated fleet (10,000 machines; `--machines 2000` for a
+ * smaller one) through the collector, waits until the aggregator has folded everything, closes
+ * the last full month and prints the invoices, then the dashboard's address with a token to sign
+ * in with. Before the close it gives three organizations commercial terms (a tiered GPU contract
+ * price with a free allowance, a monthly minimum, a credit), so the invoices show those lines too.
+ * Each phase prints its time (and its rate in events/s where it moves events).
  *
- *   npm run demo -- [--machines 2000] [--days 30] [--exit]
+ *   npm run demo -- [--machines 10000] [--orgs 32] [--days 30] [--batch 5000] [--in-flight 12] [--name NAME] [--exit]
+ *
+ * `--name NAME` runs it on a database, topics and ports of its own (scripts/demo-isolation.ts).
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { continentOf } from '@metering/catalog';
-import { fleetEvents, HostEvent, simulateFleet } from '@metering/fleet';
-import { loadConfig } from '@metering/service';
+import { simulateFleet } from '@metering/fleet';
+import { loadConfig, MeteringConfig } from '@metering/service';
 import { Dec, formatUsd, Period, periodBounds, periodOf, sumDec } from '@metering/domain';
 import type { Machine } from '@metering/fleet';
+import { isolate } from './demo-isolation';
+import { NAMED, organizations, replayFleet } from './demo-load';
 
 const HOUR = 3_600_000;
-const ORGS = [
-  ['acme', 'Acme Corp'],
-  ['globex', 'Globex Corporation'],
-  ['initech', 'Initech'],
-  ['umbrella', 'Umbrella Health'],
-  ['hooli', 'Hooli'],
-  ['piedpiper', 'Pied Piper'],
-  ['soylent', 'Soylent'],
-  ['stark', 'Stark Industries'],
-] as const;
-const BATCH = 1000;
-const IN_FLIGHT = 8;
-
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -40,14 +32,33 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
-const config = loadConfig();
-const url = {
-  collector: `http://127.0.0.1:${config.ports.collector}`,
-  aggregator: `http://127.0.0.1:${config.ports.aggregator}`,
-  invoicing: `http://127.0.0.1:${config.ports.invoicing}`,
-  api: `http://127.0.0.1:${config.ports.api}`,
-};
-const op = config.operatorToken;
+function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+// Set in main, once `--name` has chosen the environment the configuration is read from.
+let config: MeteringConfig;
+let url: Record<'collector' | 'aggregator' | 'invoicing' | 'api', string>;
+let op: string;
+
+function configure(): void {
+  config = loadConfig();
+  url = {
+    collector: `http://127.0.0.1:${config.ports.collector}`,
+    aggregator: `http://127.0.0.1:${config.ports.aggregator}`,
+    invoicing: `http://127.0.0.1:${config.ports.invoicing}`,
+    api: `http://127.0.0.1:${config.ports.api}`,
+  };
+  op = config.operatorToken;
+}
+
+/** Prints a phase's time, and its rate when it moved `events`. */
+function phase(name: string, startedMs: number, events?: number): void {
+  const s = (performance.now() - startedMs) / 1000;
+  const rate = events === undefined ? '' : `, ${Math.round(events / s).toLocaleString('en-US')} events/s`;
+  console.log(`[phase] ${name.padEnd(10)} ${s.toFixed(1).padStart(6)} s${rate}`);
+}
 
 async function call(u: string, token: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(u, {
@@ -234,64 +245,32 @@ async function startServices(logFile: string): Promise<ChildProcess | null> {
   return child;
 }
 
-async function postAll(
-  events: Iterable<HostEvent>,
-  tokens: Map<string, string>,
-): Promise<{ posted: number; rejected: number }> {
-  const buffers = new Map<string, HostEvent[]>();
-  const inFlight = new Set<Promise<void>>();
-  let posted = 0;
-  let rejected = 0;
-  const post = async (source: string, batch: HostEvent[]) => {
-    for (let attempt = 1; ; attempt++) {
-      const res = await call(`${url.collector}/v1/events`, tokens.get(source)!, batch);
-      if (res.status === 202) {
-        posted += res.json.accepted;
-        rejected += res.json.rejected.length;
-        if (res.json.rejected.length > 0) console.error('rejected:', JSON.stringify(res.json.rejected.slice(0, 3)));
-        return;
-      }
-      // 503: Kafka unavailable; re-sending the whole batch is safe (deduplicated by source and id).
-      if (res.status !== 503 || attempt >= 10)
-        throw new Error(`POST /v1/events: ${res.status} ${JSON.stringify(res.json)}`);
-      await new Promise((r) => setTimeout(r, 1000 * attempt));
-    }
-  };
-  const send = async (source: string, batch: HostEvent[]) => {
-    while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
-    const p = post(source, batch).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-  };
-  for (const e of events) {
-    const buf = buffers.get(e.source) ?? [];
-    buf.push(e);
-    buffers.set(e.source, buf);
-    if (buf.length >= BATCH) {
-      buffers.delete(e.source);
-      await send(e.source, buf);
-    }
-  }
-  for (const [source, buf] of buffers) await send(source, buf);
-  await Promise.all(inFlight);
-  return { posted, rejected };
-}
-
 async function main(): Promise<void> {
-  // A month of 10,000 machines is ~18 million events: `--machines 10000` replays the contract's
-  // full fleet, a quarter of an hour on a 2-core machine; the default shows the same in minutes.
-  const machines = arg('machines', 2_000);
+  const t0 = performance.now();
+  const machines = arg('machines', 10_000);
   const days = arg('days', 30);
+  const batch = arg('batch', 5_000);
+  const inFlight = arg('in-flight', 12);
+  const { orgs: ORGS, weights } = organizations(arg('orgs', 32));
+  const named = new Set<string>(NAMED.map(([o]) => o));
   if (days > 34) throw new Error('--days: at most 34 (the collector refuses events over 35 days old)');
+  if (batch > 10_000) throw new Error('--batch: at most 10,000 (the collector refuses larger requests)');
+  const name = stringArg('name');
+  if (name !== undefined) await isolate(name);
+  configure();
   const home = process.env['METERING_HOME'] ?? join(homedir(), '.cache', 'usage-metering');
   mkdirSync(join(home, 'logs'), { recursive: true });
-  const child = await startServices(join(home, 'logs', 'services.log'));
+  const child = await startServices(join(home, 'logs', name ? `services-${name}.log` : 'services.log'));
+  servicesStarted = child;
+  phase('services', t0);
+  const tSetup = performance.now();
 
   for (const [slug, name] of ORGS) {
     const res = await call(`${url.api}/v1/orgs`, op, { slug, name });
     if (res.status !== 201 && res.status !== 409)
       throw new Error(`POST /v1/orgs: ${res.status} ${JSON.stringify(res.json)}`);
   }
-  const fleet = simulateFleet({ machines, orgs: ORGS.map(([s]) => s) });
+  const fleet = simulateFleet({ machines, orgs: ORGS.map(([s]) => s), orgWeights: weights });
   const tokens = new Map<string, string>();
   for (const region of new Set(fleet.map((m) => m.region))) {
     const res = await call(`${url.api}/v1/hosts`, op, { name: `${region}-01` });
@@ -304,39 +283,62 @@ async function main(): Promise<void> {
   const period = periodOf(periodBounds(periodOf(toHour)).from - 1);
   // Terms for three organizations with machines: the GPU contract, a minimum for the smallest, a credit.
   const gpu = gpuContractFor(fleet);
-  const withMachines = ORGS.map(([o]) => o).filter((o) => o !== gpu?.org && fleet.some((m) => m.org === o));
+  const withMachines = ORGS.map(([o]) => o).filter(
+    (o) => named.has(o) && o !== gpu?.org && fleet.some((m) => m.org === o),
+  );
   const minimumOrg = withMachines.at(-1)!;
   const creditOrg = withMachines.find((o) => o !== minimumOrg) ?? minimumOrg;
   await setTerms(period, gpu, creditOrg);
-  const started = Date.now();
+  phase('setup', tSetup);
+  const started = performance.now();
   console.log(
-    `replaying ${machines.toLocaleString('en-US')} machines x ${days} days (${new Date(fromHour).toISOString()} .. ${new Date(toHour).toISOString()}) through the collector`,
+    `replaying ${machines.toLocaleString('en-US')} machines x ${days} days (${new Date(fromHour).toISOString()} .. ${new Date(toHour).toISOString()}) through the collector: ${tokens.size} hosts, requests of ${batch.toLocaleString('en-US')} events, ${inFlight} at a time`,
   );
-  const { posted, rejected } = await postAll(fleetEvents(fleet, fromHour, toHour), tokens);
-  const postSeconds = (Date.now() - started) / 1000;
+  const { posted, rejected, requests } = await replayFleet({
+    collector: url.collector,
+    fleet,
+    fromHour,
+    toHour,
+    tokens,
+    batch,
+    inFlight,
+    progress: (n, s) =>
+      console.log(
+        `  ${n.toLocaleString('en-US')} events accepted in ${s.toFixed(0)} s (${Math.round(n / s).toLocaleString('en-US')} events/s)`,
+      ),
+  });
   console.log(
-    `posted ${posted.toLocaleString('en-US')} events in ${postSeconds.toFixed(1)} s (${Math.round(posted / postSeconds).toLocaleString('en-US')} events/s), ${rejected} rejected`,
+    `posted ${posted.toLocaleString('en-US')} events in ${requests.toLocaleString('en-US')} requests, ${rejected} rejected`,
   );
+  phase('ingest', started, posted);
+  const tFold = performance.now();
 
   const window = `from=${new Date(fromHour).toISOString()}&to=${new Date(toHour).toISOString()}&granularity=month&group_by=region`;
-  const usageOf = async (org: string) =>
-    (await call(`${url.api}/v1/orgs/${org}/usage?${window}`, op)).json.rows as {
-      region: string;
-      sku: string;
-      quantity: string;
-      events: number;
-    }[];
-  const deadline = Date.now() + 15 * 60_000;
+  type UsageRow = { region: string; sku: string; quantity: string; events: number };
+  // A busy API may answer 503 (its pool waited too long): asked again, never read as "no rows".
+  const usageOf = async (org: string): Promise<UsageRow[]> => {
+    for (let attempt = 1; ; attempt++) {
+      const res = await call(`${url.api}/v1/orgs/${org}/usage?${window}`, op);
+      if (res.status === 200) return res.json.rows as UsageRow[];
+      if (attempt >= 10) throw new Error(`GET usage of ${org}: ${res.status} ${JSON.stringify(res.json)}`);
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  };
+  const deadline = Date.now() + 30 * 60_000;
   for (;;) {
-    const counted = (await Promise.all(ORGS.map(([o]) => usageOf(o)))).flat().reduce((s, r) => s + r.events, 0);
+    // One organization at a time: 32 month-long reads at once would take the API's whole pool while the fold runs.
+    let counted = 0;
+    for (const [o] of ORGS) counted += (await usageOf(o)).reduce((s, r) => s + r.events, 0);
     if (counted >= posted) break;
     if (Date.now() > deadline)
-      throw new Error(`the aggregator folded ${counted} of ${posted} events in 15 minutes; see the services log`);
-    await new Promise((r) => setTimeout(r, 500));
+      throw new Error(`the aggregator folded ${counted} of ${posted} events in 30 minutes; see the services log`);
+    await new Promise((r) => setTimeout(r, 1000));
   }
-  console.log(`folded into the projections ${((Date.now() - started) / 1000).toFixed(1)} s after the first post\n`);
+  phase('fold', tFold);
+  phase('ingest+fold', started, posted);
+  console.log('');
 
-  for (const [org, name] of ORGS) {
+  for (const [org, name] of ORGS.filter(([o]) => named.has(o))) {
     const rows = await usageOf(org);
     const continents = new Set(rows.map((r) => continentOf(r.region)?.code ?? '?'));
     const ms = fleet.filter((m) => m.org === org).length;
@@ -345,20 +347,35 @@ async function main(): Promise<void> {
     );
   }
 
+  const tail = ORGS.filter(([o]) => !named.has(o)).map(([o]) => o);
+  if (tail.length > 0)
+    console.log(
+      `and ${tail.length} smaller customers (customer-01 ..): ${fleet.filter((m) => !named.has(m.org)).length.toLocaleString('en-US')} machines`,
+    );
+
   await setMinimum(period, minimumOrg);
+  const tClose = performance.now();
   const close = await call(`${url.invoicing}/v1/billing/periods/${period}/close`, op, {});
   if (close.status !== 200) throw new Error(`closing ${period}: ${close.status} ${JSON.stringify(close.json)}`);
   const invoices = close.json.invoices as { number: string; org: string; total: string }[];
   const total = sumDec(invoices.map((i) => Dec.of(i.total)));
+  phase('close', tClose);
   console.log(
     `\nclosed ${period}: ${invoices.length} invoices (${close.json.created} new), together ${formatUsd(total)}`,
   );
+  const others = invoices.filter((i) => !named.has(i.org));
   for (const i of invoices) {
+    if (!named.has(i.org)) continue;
     console.log(`  ${i.number}  ${i.org.padEnd(12)} ${formatUsd(i.total).padStart(15)}`);
     if (i.org !== gpu?.org && i.org !== minimumOrg && i.org !== creditOrg) continue;
     const full = await must(`GET invoice ${i.number}`, call(`${url.invoicing}/v1/billing/invoices/${i.number}`, op));
     for (const line of termsLines(full.lines as Line[], i.org === gpu?.org ? gpu.sku : undefined)) console.log(line);
   }
+
+  if (others.length > 0)
+    console.log(
+      `  and ${others.length} invoices of the smaller customers, together ${formatUsd(sumDec(others.map((i) => Dec.of(i.total))))}`,
+    );
 
   // A billing member of the largest organization, to sign in to the dashboard with.
   const [org] = ORGS[0];
@@ -381,6 +398,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(`API docs:  ${url.api}/docs`);
+  phase('total', t0, posted);
 
   if (child && process.stdout.isTTY && !process.argv.includes('--exit')) {
     console.log('\nservices keep running; Ctrl-C stops them');
@@ -392,7 +410,13 @@ async function main(): Promise<void> {
   }
 }
 
+// The services this run started, stopped when it fails (they would outlive it otherwise).
+let servicesStarted: ChildProcess | null = null;
+
 main().catch((e: unknown) => {
   console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  if (servicesStarted && servicesStarted.exitCode === null) {
+    servicesStarted.once('exit', () => process.exit(1));
+    servicesStarted.kill('SIGTERM');
+  } else process.exit(1);
 });

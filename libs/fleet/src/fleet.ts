@@ -22,6 +22,8 @@ export interface FleetOptions {
   machines: number;
   orgs: readonly string[];
   seed?: number;
+  /** Each organization's share, in the order of `orgs`; by default Zipf-like (1, 1/2, 1/3, ...). */
+  orgWeights?: readonly number[];
 }
 
 const SIZES: readonly (readonly [string, number])[] = [
@@ -45,13 +47,13 @@ const CONTINENT_WEIGHT: Record<string, number> = { NA: 40, EU: 30, AS: 12, SA: 8
  * A deterministic fleet spread over every continent: the first machines go one to each
  * continent so even a small fleet covers all six; organizations get a Zipf-like share.
  */
-export function simulateFleet({ machines, orgs, seed = 42 }: FleetOptions): Machine[] {
+export function simulateFleet({ machines, orgs, seed = 42, orgWeights }: FleetOptions): Machine[] {
   const rnd = seeded(seed);
   const all = regions();
   const byContinent = new Map<string, string[]>();
   for (const r of all) byContinent.set(r.continent, [...(byContinent.get(r.continent) ?? []), r.code]);
   const continents = [...byContinent.keys()].sort();
-  const orgWeights = orgs.map((o, i) => [o, 1 / (i + 1)] as const);
+  const weights = orgs.map((o, i) => [o, orgWeights?.[i] ?? 1 / (i + 1)] as const);
   const out: Machine[] = [];
   for (let i = 0; i < machines; i++) {
     const continent =
@@ -65,7 +67,7 @@ export function simulateFleet({ machines, orgs, seed = 42 }: FleetOptions): Mach
     const gpu = size.startsWith('performance') && rnd() < 0.04 ? pick(rnd, GPUS) : null;
     out.push({
       id: `m_${i.toString(36).padStart(5, '0')}`,
-      org: weighted(rnd, orgWeights),
+      org: weighted(rnd, weights),
       app: pick(rnd, APPS),
       region: pick(rnd, byContinent.get(continent)!),
       size,

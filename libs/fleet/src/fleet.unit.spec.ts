@@ -17,6 +17,13 @@ describe('simulated fleet', () => {
     expect(new Set(fleet.map((m) => m.org))).toEqual(new Set(orgs));
   });
 
+  it('given org weights, then shares follow them; without, Zipf-like', () => {
+    const count = (f: { org: string }[], o: string) => f.filter((m) => m.org === o).length;
+    const even = simulateFleet({ machines: 3000, orgs, orgWeights: [1, 1, 1] });
+    for (const o of orgs) expect(count(even, o)).toBeGreaterThan(850);
+    expect(count(fleet, 'acme')).toBeGreaterThan(count(fleet, 'initech') * 1.5);
+  });
+
   it('emits only events the collector accepts, with ids unique per source', () => {
     const now = Date.UTC(2026, 10, 21, 12);
     const events = [...fleetEvents(fleet.slice(0, 200), now - 3 * HOUR, now)];

@@ -2,6 +2,7 @@ import { asValidatedOrg } from '@metering/domain';
 import { Type } from 'avsc';
 import type { UsageEvent } from '@metering/catalog';
 import { readSchemaFile } from './schema-file';
+import { writeUsageEvent } from './usage-avro-writer';
 
 /** Names the writer schema of a record, in the `schema` header, so readers can evolve. */
 export const USAGE_EVENT_SCHEMA = 'metering.usage.v1.UsageEvent';
@@ -31,24 +32,9 @@ export interface ReceivedEvent {
   receivedAt: number;
 }
 
+/** The record's Avro value: avsc's bytes, written by hand (see usage-avro-writer.ts). */
 export function encodeUsageEvent(e: UsageEvent, receivedAt: number): Buffer {
-  const record: UsageEventRecord = {
-    id: e.id,
-    source: e.source,
-    type: e.type,
-    time: e.time,
-    org: e.org,
-    app: e.app,
-    resource: e.resource,
-    region: e.region,
-    quantity: e.quantity,
-    sku: e.sku,
-    size: e.size,
-    gpu: e.gpu,
-    memory_mb: e.memoryMb,
-    received_at: receivedAt,
-  };
-  return usageType.toBuffer(record);
+  return writeUsageEvent(e, receivedAt);
 }
 
 /** Decodes one record; throws on bytes that are not a UsageEvent (the caller dead-letters them). */
