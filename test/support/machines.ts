@@ -20,7 +20,7 @@ const SIZES = ['shared-cpu-1x', 'shared-cpu-2x', 'performance-1x', 'performance-
 
 /**
  * A fleet of `machines` written straight into the projections, as the fold would have left
- * them (the per-resource rows, then the hourly and monthly rollups summed from them): what a
+ * them (the per-resource rows, then the hourly, monthly and daily rollups summed from them): what a
  * month of folding 10,000 machines makes in seconds instead of minutes. Machine i runs in
  * REGIONS[i % 12] for app APPS[i % 5], size SIZES[i % 4], 3,600 s an hour for the last `hours`
  * hours before `endHour` (exclusive), and every 4th also sends egress (i·1000 bytes an hour).
@@ -64,9 +64,24 @@ export async function seedMachines(
        ON CONFLICT (period, org, sku) DO UPDATE SET quantity = EXCLUDED.quantity, events = EXCLUDED.events`,
       [org],
     );
+    // The fold's daily rollups (per resource and day, per day), which the reads of whole UTC days use.
+    await client.query(
+      `INSERT INTO usage_resource_day (org, day, sku, app, region, resource, quantity, events)
+       SELECT org, (hour AT TIME ZONE 'UTC')::date, sku, app, region, resource, sum(quantity), sum(events)
+         FROM usage_resource_hourly WHERE org = $1 GROUP BY 1, 2, 3, 4, 5, 6
+       ON CONFLICT (org, day, sku, app, region, resource) DO UPDATE
+         SET quantity = EXCLUDED.quantity, events = EXCLUDED.events`,
+      [org],
+    );
+    await client.query(
+      `INSERT INTO usage_daily (org, day, sku, app, region, quantity, events)
+       SELECT org, (hour AT TIME ZONE 'UTC')::date, sku, app, region, sum(quantity), sum(events)
+         FROM usage_hourly WHERE org = $1 GROUP BY 1, 2, 3, 4, 5
+       ON CONFLICT (org, day, sku, app, region) DO UPDATE SET quantity = EXCLUDED.quantity, events = EXCLUDED.events`,
+      [org],
+    );
   });
-  await pool.query('ANALYZE usage_resource_hourly');
-  await pool.query('ANALYZE usage_hourly');
+  await pool.query('ANALYZE usage_resource_hourly, usage_hourly, usage_resource_day, usage_daily');
   const resources = Array.from({ length: o.machines }, (_, i) => machineId(i)).sort();
   return { resources, from, to };
 }
