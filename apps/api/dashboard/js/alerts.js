@@ -67,7 +67,7 @@ export async function renderAlerts(root, session) {
     el('h2', {}, 'Spend alerts'),
     el(
       'table',
-      { class: 'table' },
+      { class: 'resources alerts' },
       el(
         'thead',
         {},
