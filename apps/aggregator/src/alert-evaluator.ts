@@ -56,9 +56,7 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
   changed(rows: readonly HourlyBucket[], now = Date.now()): void {
     const open = periodOf(now);
     for (const r of rows) if (periodOf(r.hour) === open) this.dirty.add(r.org);
-    if (this.dirty.size === 0 || this.scheduled) return;
-    this.scheduled = true;
-    this.running = this.running.then(() => this.flush());
+    this.schedule();
   }
 
   /** Evaluates the organizations with an unfired alert in the open month. */
@@ -70,11 +68,15 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
       this.log.warn(`alert sweep failed, will retry: ${String(e)}`);
       return;
     }
-    if (this.dirty.size > 0 && !this.scheduled) {
-      this.scheduled = true;
-      this.running = this.running.then(() => this.flush());
-    }
+    this.schedule();
     await this.running;
+  }
+
+  /** One evaluation queued at a time, taking every organization marked dirty until it runs. */
+  private schedule(): void {
+    if (this.dirty.size === 0 || this.scheduled) return;
+    this.scheduled = true;
+    this.running = this.running.then(() => this.flush());
   }
 
   private async flush(): Promise<void> {

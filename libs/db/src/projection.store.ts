@@ -221,7 +221,7 @@ export class ProjectionStore {
       const outcome = await foldCorrection(client, this.tables, correction);
       if (outcome !== 'duplicate') corrections[outcome]++;
     }
-    await project(done === 0 ? fresh : fresh.subarray(done));
+    await project(fresh.subarray(done));
     await client.query('COMMIT');
     return {
       status: 'applied',
